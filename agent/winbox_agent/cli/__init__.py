@@ -1,0 +1,1 @@
+"""The RouterOS command language: lexer, interpreter, print and export."""

@@ -1,0 +1,64 @@
+"""``winbox-agent cli``: run commands, a script on stdin, or an interactive shell."""
+
+import json
+import sys
+from typing import Any, List, Optional
+
+from .shell import CliError, Interpreter
+
+
+def run(router: Any, command: Optional[str], json_mode: bool, stdin: Any = None) -> int:
+    stdin = stdin or sys.stdin
+    interp = Interpreter(router, out=_writer(), json_mode=json_mode)
+    try:
+        if command is not None:
+            interp.run_script(command)
+        elif stdin.isatty():
+            return interactive(interp)
+        else:
+            interp.run_script(stdin.read())
+    except CliError as exc:
+        if json_mode:
+            sys.stderr.write(json.dumps({"error": exc.message, "line": exc.line}) + "\n")
+        sys.stderr.write("error: %s\n" % exc)
+        if exc.command:
+            sys.stderr.write("  in: %s\n" % exc.command)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+def _writer():
+    def out(text: str) -> None:
+        sys.stdout.write(text + "\n")
+        sys.stdout.flush()
+    return out
+
+
+def interactive(interp: Interpreter) -> int:
+    history: List[str] = []
+    try:
+        import readline  # noqa: F401  (line editing and history where available)
+    except ImportError:
+        pass
+    while True:
+        try:
+            line = input(interp.prompt())
+        except EOFError:
+            sys.stdout.write("\n")
+            return 0
+        except KeyboardInterrupt:
+            sys.stdout.write("\n")
+            continue
+        if not line.strip():
+            continue
+        history.append(line)
+        try:
+            interp.run_line(line)
+        except CliError as exc:
+            sys.stdout.write("failure: %s\n" % exc.message)
+        except KeyboardInterrupt:
+            sys.stdout.write("\n")
+        except SystemExit:
+            return 0

@@ -1,0 +1,44 @@
+"""The interface every driver implements."""
+
+from typing import Any, Dict, Iterator, List, Optional
+
+from ..errors import RouterError
+from ..store import Change
+
+
+class Driver:
+    """Reconciles desired state onto a system.
+
+    ``apply`` receives the changes of one revision before it is committed; it
+    either makes the system match all of them or raises :class:`RouterError`
+    having put the system back as it was.  Items in changes are stored items
+    (explicit values only); ``router.view`` gives defaults and derived values.
+    """
+
+    name = "base"
+
+    def __init__(self, router: Any):
+        self.router = router
+
+    def start(self) -> None:
+        """Called once the configuration is loaded: bring the system in line."""
+
+    def stop(self) -> None:
+        """Release resources."""
+
+    def factory(self, changes: List[Change]) -> None:
+        """Add driver-specific values to the factory configuration (MACs, ids)."""
+
+    def apply(self, changes: List[Change]) -> None:
+        """Make the system match; raise RouterError (system unchanged) to refuse."""
+
+    def runtime(self, path: str, view: Dict[str, Any]) -> Dict[str, Any]:
+        """Live read-only values of one item (running, counters, state)."""
+        return {}
+
+    def dynamic(self, path: str) -> List[Dict[str, Any]]:
+        """Items the system creates itself (connected routes, active sessions)."""
+        return []
+
+    def command(self, path: str, name: str, item_id: Optional[str], args: Dict[str, Any]) -> Iterator[Dict[str, Any]]:
+        raise RouterError("%s is not supported by the %s driver" % (name, self.name), "missing")

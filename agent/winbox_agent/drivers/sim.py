@@ -1,0 +1,102 @@
+"""The simulated router (a CHR-like device): the demo's and the tests' device.
+
+It keeps nothing of the host.  Live state is derived from the configuration,
+the time each item last came up (kept in ``sim.json`` beside the
+configuration, so separate CLI runs agree) and a seed, so it is deterministic
+when seeded.
+"""
+
+import hashlib
+import os
+from typing import Any, Dict, Iterator, List, Optional
+
+from ..store import Change, load_json, write_atomic
+from .base import Driver
+
+SIM_FILE = "sim.json"
+
+
+class SimDriver(Driver):
+    """A simulated device.
+
+    Attributes:
+        seed: makes MACs, system id and counters reproducible.
+        since: item id -> time it was last enabled (its uptime starts there).
+    """
+
+    name = "sim"
+
+    def __init__(self, router: Any, seed: Optional[int] = None):
+        super().__init__(router)
+        self.seed = seed if seed is not None else (router.seed if router.seed is not None else 0)
+        self.path = os.path.join(router.state_dir, SIM_FILE) if router.state_dir else None
+        state = load_json(self.path, {}) if self.path else {}
+        self.since: Dict[str, float] = state.get("since", {})
+        self.boot = state.get("boot")
+
+    # -- helpers -------------------------------------------------------------------
+    def now(self) -> float:
+        return self.router.clock()
+
+    def rand(self, *parts: Any) -> int:
+        h = hashlib.sha256(("%s|" % self.seed + "|".join(map(str, parts))).encode()).digest()
+        return int.from_bytes(h[:8], "big")
+
+    def mac(self, *parts: Any) -> str:
+        n = self.rand("mac", *parts)
+        octets = [0x02] + [(n >> (8 * i)) & 0xFF for i in range(5)]
+        return ":".join("%02X" % o for o in octets)
+
+    def _save(self) -> None:
+        if self.path:
+            import json
+            write_atomic(self.path, json.dumps({"since": self.since, "boot": self.boot}).encode())
+
+    def uptime(self, item_id: str) -> Optional[float]:
+        t = self.since.get(item_id)
+        return None if t is None else max(0.0, self.now() - t)
+
+    # -- driver interface -------------------------------------------------------------
+    def start(self) -> None:
+        if self.boot is None:
+            self.boot = self.now()
+            self._save()
+
+    def factory(self, changes: List[Change]) -> None:
+        for ch in changes:
+            if ch.path == "/interface/ethernet" and ch.after is not None:
+                ch.after.setdefault("mac-address", self.mac(ch.after.get("default-name")))
+
+    def apply(self, changes: List[Change]) -> None:
+        touched = False
+        for ch in changes:
+            if ch.after is None:
+                touched |= self.since.pop(ch.id, None) is not None
+                continue
+            m = self.router.schema[ch.path]
+            view = self.router.view(m, dict(ch.after, **{".id": ch.id}), runtime=False)
+            up = not view.get("disabled", False) and view.get("enabled", True) is not False
+            was = ch.id in self.since
+            if up and (not was or (ch.before or {}) != ch.after):
+                self.since[ch.id] = self.now()
+                touched = True
+            elif not up and was:
+                del self.since[ch.id]
+                touched = True
+        if touched:
+            self._save()
+
+    def runtime(self, path: str, view: Dict[str, Any]) -> Dict[str, Any]:
+        m = self.router.schema[path]
+        out: Dict[str, Any] = {}
+        if m.prop("running") is not None:
+            out["running"] = not view.get("disabled", False)
+        if path == "/metarouter":
+            up = self.uptime(view[".id"])
+            if view.get("disabled"):
+                out["state"] = "disabled"
+            elif up is None or up < 3:
+                out["state"] = "booting"
+            else:
+                out["state"] = "running"
+        return out
