@@ -1,20 +1,57 @@
 """Every menu of the device, declared once (see :mod:`winbox_agent.schema`).
 
 Importing this package declares them all.  :data:`EXPORT_ORDER` fixes the
-order of ``export`` (a referenced item is created before what refers to it);
-menus not named there follow in declaration order.
+order of ``export``: an item is exported after every menu it may refer to, so
+the script runs on a factory device.  Menus not named there follow in
+declaration order (``tests`` check every declared menu is named).
 """
 
 from ..schema import REGISTRY
-from . import interfaces, ip, system  # noqa: F401
+from . import interfaces, ip, ipv6, ppp, tunnels, wireguard, zerotier, metarouter, firewall, system  # noqa: F401
 
 EXPORT_ORDER = [
     "/system/identity",
+    "/interface",
     "/interface/ethernet",
     "/interface/bridge",
-    "/interface",
+    "/metarouter",
+    "/metarouter/interface",
+    "/interface/list",
     "/ip/pool",
+    "/ipv6/pool",
+    "/ppp/profile",
+    "/ppp/secret",
+    "/ppp/l2tp-secret",
+    "/ppp/active",
+    "/interface/pppoe-client",
+    "/interface/pppoe-server/server",
+    "/interface/l2tp-client",
+    "/interface/l2tp-server/server",
+    "/interface/l2tp-ether",
+    "/interface/ovpn-client",
+    "/interface/ovpn-server/server",
+    "/interface/pptp-client",
+    "/interface/pptp-server/server",
+    "/interface/sstp-client",
+    "/interface/sstp-server/server",
+    "/interface/wireguard",
+    "/interface/wireguard/peers",
+    "/zerotier",
+    "/zerotier/interface",
+    "/zerotier/controller",
+    "/zerotier/controller/member",
+    "/zerotier/peer",
+    "/interface/bridge/port",
+    "/interface/list/member",
     "/ip/address",
+    "/ip/route",
+    "/ip/dns",
+    "/ip/firewall/filter",
+    "/ip/firewall/nat",
+    "/ipv6/dhcp-client",
+    "/system/resource",
+    "/system/license",
+    "/log",
 ]
 
 

@@ -10,8 +10,10 @@ import hashlib
 import os
 from typing import Any, Dict, Iterator, List, Optional
 
-from ..store import Change, load_json, write_atomic
-from .base import Driver
+from ...errors import RouterError
+from ...store import Change, load_json, write_atomic
+from ..base import Driver
+from .behaviour import Behaviour
 
 SIM_FILE = "sim.json"
 
@@ -33,6 +35,7 @@ class SimDriver(Driver):
         state = load_json(self.path, {}) if self.path else {}
         self.since: Dict[str, float] = state.get("since", {})
         self.boot = state.get("boot")
+        self.behaviours: List[Behaviour] = [cls(self) for cls in behaviour_classes()]
 
     # -- helpers -------------------------------------------------------------------
     def now(self) -> float:
@@ -63,11 +66,12 @@ class SimDriver(Driver):
             self._save()
 
     def factory(self, changes: List[Change]) -> None:
-        for ch in changes:
-            if ch.path == "/interface/ethernet" and ch.after is not None:
-                ch.after.setdefault("mac-address", self.mac(ch.after.get("default-name")))
+        for b in self.behaviours:
+            b.factory(changes)
 
     def apply(self, changes: List[Change]) -> None:
+        for b in self.behaviours:
+            b.apply(changes)
         touched = False
         for ch in changes:
             if ch.after is None:
@@ -91,12 +95,28 @@ class SimDriver(Driver):
         out: Dict[str, Any] = {}
         if m.prop("running") is not None:
             out["running"] = not view.get("disabled", False)
-        if path == "/metarouter":
-            up = self.uptime(view[".id"])
-            if view.get("disabled"):
-                out["state"] = "disabled"
-            elif up is None or up < 3:
-                out["state"] = "booting"
-            else:
-                out["state"] = "running"
+        for b in self.behaviours:
+            if path in b.paths:
+                out.update(b.runtime(path, view))
         return out
+
+    def dynamic(self, path: str) -> List[Dict[str, Any]]:
+        out: List[Dict[str, Any]] = []
+        for b in self.behaviours:
+            if path in b.paths:
+                out.extend(b.dynamic(path))
+        return out
+
+    def command(self, path: str, name: str, item_id: Optional[str], args: Dict[str, Any]) -> Iterator[Dict[str, str]]:
+        for b in self.behaviours:
+            if path in b.paths:
+                rows = b.command(path, name, item_id, args)
+                if rows is not None:
+                    return rows
+        raise RouterError("%s is not supported by the simulated router" % name, "missing")
+
+
+def behaviour_classes() -> list:
+    """Every behaviour of the simulated device, in the order they are asked."""
+    from .interfaces import Interfaces, MetaRouter
+    return [Interfaces, MetaRouter]

@@ -1,0 +1,1 @@
+"""Menus of this area (being written)."""
