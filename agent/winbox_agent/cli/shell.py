@@ -493,15 +493,25 @@ class Interpreter:
         rows = self.router.command(m.path, name, item, args)
         if cmd.stream and not once and self.json_mode:
             once = True
-        self._show_rows(rows, once, cmd.stream)
+        self._show_rows(rows, once, cmd.stream, args)
 
     def _is_free_text(self, m: Menu, cmd: Any) -> bool:
         return False
 
-    def _show_rows(self, rows: Any, once: bool, stream: bool) -> None:
+    def _show_rows(self, rows: Any, once: bool, stream: bool, args: Dict[str, str]) -> None:
+        """Print a command's rows; a stream's iterator never waits, so samples
+        are paced here (``interval``, default 1s) and bounded by ``duration``."""
+        from ..types import parse_duration
+        interval = float(parse_duration(args.get("interval", "1")) or 1) if stream else 0.0
+        duration = parse_duration(args["duration"]) if "duration" in args else None
+        started = time.monotonic()
         collected = []
         try:
-            for row in rows:
+            for n, row in enumerate(rows):
+                if n and stream:
+                    time.sleep(interval)
+                if duration is not None and time.monotonic() - started > duration:
+                    break
                 if self.json_mode:
                     collected.append(row)
                 else:
