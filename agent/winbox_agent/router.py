@@ -314,7 +314,11 @@ class Router(Context):
         if not m.can_remove:
             raise RouterError("%s: items cannot be removed" % path, "denied")
         changes = []
+        ids = list(dict.fromkeys(ids))      # "remove 0,0" removes it once
         gone = set(ids)
+        # positions as each removal finds the list, so the inverse (re-adding
+        # in reverse order) puts every item back where it was
+        order = [it[".id"] for it in self.store.items(path)]
         for item_id in ids:
             before = self._stored(m, item_id)
             if before.get(".factory") and not m.factory_removable:
@@ -324,8 +328,8 @@ class Router(Context):
                 upath, uid, prop = users[0]
                 raise RouterError("%s is in use by %s %s (%s) and cannot be removed" % (
                     self.name_of(item_id), self._menu_words(upath), self.name_of(uid), prop), "conflict")
-            changes.append(Change(path, item_id, self._bare(before), None,
-                                  self.store.position(path, item_id), None))
+            changes.append(Change(path, item_id, self._bare(before), None, order.index(item_id), None))
+            order.remove(item_id)
         return self._commit(changes, note="remove %s" % path, session=session)
 
     @staticmethod

@@ -130,6 +130,7 @@ class Store:
 
     def _apply_one(self, ch: Change) -> None:
         items = self.menus.setdefault(ch.path, [])
+        pos = None
         if ch.before is not None:
             pos = next((i for i, it in enumerate(items) if it[".id"] == ch.id), None)
             if pos is None:
@@ -139,7 +140,12 @@ class Store:
         if ch.after is not None:
             item = copy.deepcopy(ch.after)
             item[".id"] = ch.id
-            pos = ch.pos_after if ch.pos_after is not None else len(items)
+            # a change without a new position keeps the item where it was
+            # (a set); an item without a place (an add) goes last
+            if ch.pos_after is not None:
+                pos = ch.pos_after
+            elif pos is None:
+                pos = len(items)
             items.insert(min(pos, len(items)), item)
             self._index[ch.id] = ch.path
             num = int(ch.id[1:], 16)
