@@ -1,0 +1,1 @@
+"""Back end: transport, bootstrap, RPC client, session and item models (no Qt widgets)."""

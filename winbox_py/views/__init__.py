@@ -1,0 +1,1 @@
+"""Views: Qt windows and dialogs; they talk to the back end through signals and models."""
