@@ -25,6 +25,9 @@ class Behaviour:
     def apply(self, changes: List[Change]) -> None:
         """See a revision before it is committed; raise RouterError to refuse it."""
 
+    def settle(self) -> None:
+        """Record what happened by time passing alone (log lines of links coming up)."""
+
     def runtime(self, path: str, view: Dict[str, Any]) -> Dict[str, Any]:
         return {}
 

@@ -16,6 +16,7 @@ from ..base import Driver
 from .behaviour import Behaviour
 
 SIM_FILE = "sim.json"
+LOG_KEEP = 1000
 
 
 class SimDriver(Driver):
@@ -24,6 +25,9 @@ class SimDriver(Driver):
     Attributes:
         seed: makes MACs, system id and counters reproducible.
         since: item id -> time it was last enabled (its uptime starts there).
+        logs: the device log (``/log``), oldest first, at most LOG_KEEP entries
+            ``{"id": n, "time": t, "topics": "pppoe,ppp,info", "message": "..."}``.
+        notes: behaviours' own persisted state, one key per behaviour (JSON values).
     """
 
     name = "sim"
@@ -35,6 +39,9 @@ class SimDriver(Driver):
         state = load_json(self.path, {}) if self.path else {}
         self.since: Dict[str, float] = state.get("since", {})
         self.boot = state.get("boot")
+        self.logs: List[Dict[str, Any]] = state.get("log", [])
+        self.log_seq: int = state.get("log_seq", len(self.logs))
+        self.notes: Dict[str, Any] = state.get("notes", {})
         self.behaviours: List[Behaviour] = [cls(self) for cls in behaviour_classes()]
 
     # -- helpers -------------------------------------------------------------------
@@ -53,7 +60,27 @@ class SimDriver(Driver):
     def _save(self) -> None:
         if self.path:
             import json
-            write_atomic(self.path, json.dumps({"since": self.since, "boot": self.boot}).encode())
+            write_atomic(self.path, json.dumps({"since": self.since, "boot": self.boot, "log": self.logs,
+                                                "log_seq": self.log_seq, "notes": self.notes}).encode())
+
+    def save(self) -> None:
+        """Persist the sim state (``since``, log, notes) beside the configuration."""
+        self._save()
+
+    def log(self, topics: str, message: str, when: Optional[float] = None) -> None:
+        """Append a line to the device log (``when`` defaults to now)."""
+        self.log_seq += 1
+        self.logs.append({"id": self.log_seq, "time": self.now() if when is None else when,
+                          "topics": topics, "message": message})
+        if len(self.logs) > LOG_KEEP:
+            del self.logs[: len(self.logs) - LOG_KEEP]
+        self._save()
+
+    def log_entries(self) -> List[Dict[str, Any]]:
+        """The log as it stands now: behaviours first record what happened as time passed."""
+        for b in self.behaviours:
+            b.settle()
+        return list(self.logs)
 
     def uptime(self, item_id: str) -> Optional[float]:
         t = self.since.get(item_id)
