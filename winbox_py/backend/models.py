@@ -1,0 +1,551 @@
+"""Qt item models that turn ``follow`` streams into table rows (QtCore only).
+
+:class:`TableModel` holds one menu's rows as tuples of display strings (see
+:mod:`winbox_py.backend.tabledata`) with an ``id -> row`` dict, and a visible
+order computed in Python: sorting is a list sort with a key, filtering an
+index list, never a QSortFilterProxyModel (STYLE.md's measurements: minutes
+for a proxy on a million rows, under a second here).
+
+Rows from the agent are queued and applied on a timer tick: the initial
+listing in contiguous ``beginInsertRows`` batches, live changes as one ranged
+``dataChanged`` per tick for values that keep their place, and inserts,
+removes or a layout change otherwise. :class:`Feed` pumps a session's follow
+stream into a model without starving the event loop, and stops pulling (so
+the agent's flow control holds the rest) while the model has a large backlog.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import bisect
+import gc
+from typing import Any, Callable, Sequence
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt, QTimer, Signal
+from PySide6.QtGui import QBrush, QColor, QFont
+
+from .tabledata import FLAGS, ID, Column, Rule, predicate, row_tuple, sort_key
+
+TICK_MS = 100
+BACKLOG_ROWS = 50_000        # Feed stops pulling while this many rows wait
+RESET_FRACTION = 0.25        # more structural changes than this share of rows -> reset
+
+_DISPLAY = Qt.ItemDataRole.DisplayRole.value
+_FOREGROUND = Qt.ItemDataRole.ForegroundRole.value
+_TOOLTIP = Qt.ItemDataRole.ToolTipRole.value
+_FONT = Qt.ItemDataRole.FontRole.value
+
+_GREY = QBrush(QColor(128, 128, 128))
+_RED = QBrush(QColor(200, 30, 30))
+_BLUE = QBrush(QColor(20, 60, 170))
+
+
+class TableModel(QAbstractTableModel):
+    """The rows of one menu as a flat table.
+
+    Attributes:
+        columns: every column the table can show (the view hides some).
+        loaded: whether the full listing has arrived.
+
+    Signals:
+        ready: the initial listing is complete.
+        counts_changed(int, int): visible rows, total rows.
+        row_changed(str): an item's values changed (its id); dialogs listen.
+        row_removed(str): an item went away (its id).
+    """
+
+    ready = Signal()
+    counts_changed = Signal(int, int)
+    row_changed = Signal(str)
+    row_removed = Signal(str)
+
+    def __init__(self, columns: Sequence[Column], parent: QObject | None = None):
+        super().__init__(parent)
+        self.columns = list(columns)
+        self.fields = [c.field for c in self.columns]
+        self._field_index = {c.field: c.index for c in self.columns}
+        self._id_index = len(self.fields)
+        self._flags_index = self._field_index.get(FLAGS)
+        self._comment_index = self._field_index.get("comment")
+        self._rows: dict[str, tuple] = {}
+        self._seq: dict[str, int] = {}
+        self._next_seq = 0
+        self._view: list[str] = []
+        self._pending_rows: list[tuple] = []
+        self._pending_changes: dict[str, tuple | None] = {}
+        self._rules: list[Rule] = []
+        self._find = ""
+        self._find_in: tuple[int, ...] = tuple(range(len(self.fields)))
+        self._pred: Callable[[tuple], bool] | None = None
+        self._sort_column = -1
+        self._sort_order = Qt.AscendingOrder
+        self._key: Callable[[str], Any] = self._seq.__getitem__
+        self.loaded = False
+        self._timer = QTimer(self)
+        self._timer.setInterval(TICK_MS)
+        self._timer.timeout.connect(self.flush)
+        self.drained = asyncio.Event()
+
+    # -- feeding -------------------------------------------------------------
+    def feed(self, event: dict) -> None:
+        """Take one follow event (``rows``, ``ready``, ``add``, ``set``, ``remove``)."""
+        op = event.get("op")
+        if op == "rows":
+            fields = self.fields
+            self._pending_rows.extend(row_tuple(fields, r) for r in event.get("rows", ()))
+        elif op == "ready":
+            self._pending_changes.setdefault("\0ready", None)
+        elif op in ("add", "set"):
+            row = row_tuple(self.fields, event["row"])
+            self._queue_change(row[self._id_index], row)
+        elif op == "remove":
+            self._queue_change(event["row"][ID], None)
+        self._arm()
+
+    def feed_rows(self, rows: Sequence[dict]) -> None:
+        """A whole listing at once (from ``print``): replaces everything."""
+        self.clear()
+        self.feed({"op": "rows", "rows": rows})
+        self.feed({"op": "ready"})
+        self.flush()
+
+    def _queue_change(self, item_id: str, row: tuple | None) -> None:
+        if self._pending_rows and not self.loaded:
+            self._pending_rows.append(row if row is not None else (None, item_id))
+            return
+        self._pending_changes.pop(item_id, None)  # keep arrival order of the latest change
+        self._pending_changes[item_id] = row
+
+    def _arm(self) -> None:
+        if not self._timer.isActive():
+            self._timer.start()
+        self.drained.clear()
+
+    @property
+    def backlog(self) -> int:
+        return len(self._pending_rows) + len(self._pending_changes)
+
+    def clear(self) -> None:
+        """Forget every row (the connection dropped; a new listing follows)."""
+        self.beginResetModel()
+        self._rows.clear()
+        self._seq.clear()
+        self._view = []
+        self._pending_rows = []
+        self._pending_changes = {}
+        self.loaded = False
+        self.endResetModel()
+        self._emit_counts()
+
+    # -- applying on the tick ------------------------------------------------
+    def flush(self) -> None:
+        """Apply everything queued: called by the timer, or directly."""
+        self._timer.stop()
+        if self._pending_rows:
+            self._apply_listing()
+        if self._pending_changes:
+            changes, self._pending_changes = self._pending_changes, {}
+            ready = changes.pop("\0ready", "absent") != "absent"
+            if changes:
+                self._apply_changes(changes)
+            if ready and not self.loaded:
+                self.loaded = True
+                if self._sort_column >= 0:
+                    self._relayout()
+                self.ready.emit()
+        self._emit_counts()
+        self.drained.set()
+
+    def _apply_listing(self) -> None:
+        rows, self._pending_rows = self._pending_rows, []
+        idx = self._id_index
+        new_ids = []
+        for r in rows:
+            if r[0] is None and len(r) == 2:  # a removal that came during the listing
+                self._drop(r[1])
+                continue
+            item_id = r[idx]
+            if item_id in self._rows:
+                self._rows[item_id] = r
+                continue
+            self._rows[item_id] = r
+            self._seq[item_id] = self._next_seq
+            self._next_seq += 1
+            if self._pred is None or self._pred(r):
+                new_ids.append(item_id)
+        if new_ids:
+            first = len(self._view)
+            self.beginInsertRows(QModelIndex(), first, first + len(new_ids) - 1)
+            self._view.extend(new_ids)
+            self.endInsertRows()
+        if self._rows and not new_ids:
+            self._data_changed_all()
+
+    def _drop(self, item_id: str) -> None:
+        if self._rows.pop(item_id, None) is not None:
+            self._seq.pop(item_id, None)
+            try:
+                pos = self._view.index(item_id)
+            except ValueError:
+                return
+            self.beginRemoveRows(QModelIndex(), pos, pos)
+            del self._view[pos]
+            self.endRemoveRows()
+
+    def _apply_changes(self, changes: dict[str, tuple | None]) -> None:
+        visible_before = set()
+        in_place: list[str] = []
+        structural: dict[str, tuple | None] = {}
+        pred = self._pred
+        sort_i = self._sort_index()
+        for item_id, row in changes.items():
+            old = self._rows.get(item_id)
+            if row is None:
+                if old is not None:
+                    structural[item_id] = None
+                    self.row_removed.emit(item_id)
+                continue
+            if old is None:
+                structural[item_id] = row
+                continue
+            was = pred is None or pred(old)
+            now = pred is None or pred(row)
+            moves = sort_i is not None and old[sort_i] != row[sort_i]
+            if was == now and not moves:
+                self._rows[item_id] = row
+                if now:
+                    in_place.append(item_id)
+                visible_before.add(item_id)
+            else:
+                structural[item_id] = row
+        if structural:
+            self._apply_structural(structural)
+        if in_place:
+            pos = self._positions(in_place)
+            if pos:
+                self.dataChanged.emit(self.index(min(pos), 0), self.index(max(pos), len(self.columns) - 1))
+        for item_id, row in changes.items():
+            if row is not None:
+                self.row_changed.emit(item_id)
+
+    def _positions(self, ids: list[str]) -> list[int]:
+        if len(ids) <= 8:
+            out = []
+            key = self._key
+            for item_id in ids:
+                p = self._find_pos(item_id, key)
+                if p is not None:
+                    out.append(p)
+            return out
+        wanted = set(ids)
+        return [i for i, x in enumerate(self._view) if x in wanted]
+
+    def _find_pos(self, item_id: str, key) -> int | None:
+        try:
+            k = key(item_id)
+            lo = bisect.bisect_left(self._view, k, key=key)
+            for p in range(lo, len(self._view)):
+                if self._view[p] == item_id:
+                    return p
+                if key(self._view[p]) != k:
+                    break
+        except (KeyError, TypeError):
+            pass
+        try:
+            return self._view.index(item_id)
+        except ValueError:
+            return None
+
+    def _apply_structural(self, changes: dict[str, tuple | None]) -> None:
+        n = max(len(self._rows), 1)
+        if len(changes) > 64 and len(changes) > RESET_FRACTION * n:
+            self.beginResetModel()
+            for item_id, row in changes.items():
+                self._store(item_id, row)
+            self._view = self._compute_view()
+            self.endResetModel()
+            return
+        # removals first (rows leaving the view), from the bottom up
+        key = self._key
+        leaving = []
+        for item_id in changes:
+            if item_id in self._rows:
+                p = self._find_pos(item_id, key)
+                if p is not None:
+                    leaving.append(p)
+        for p in sorted(leaving, reverse=True):
+            self.beginRemoveRows(QModelIndex(), p, p)
+            del self._view[p]
+            self.endRemoveRows()
+        for item_id, row in changes.items():
+            self._store(item_id, row)
+        key = self._key
+        pred = self._pred
+        for item_id, row in changes.items():
+            if row is None or (pred is not None and not pred(row)):
+                continue
+            p = bisect.bisect_right(self._view, key(item_id), key=key)
+            self.beginInsertRows(QModelIndex(), p, p)
+            self._view.insert(p, item_id)
+            self.endInsertRows()
+
+    def _store(self, item_id: str, row: tuple | None) -> None:
+        if row is None:
+            self._rows.pop(item_id, None)
+            self._seq.pop(item_id, None)
+            return
+        if item_id not in self._seq:
+            self._seq[item_id] = self._next_seq
+            self._next_seq += 1
+        self._rows[item_id] = row
+
+    def _data_changed_all(self) -> None:
+        if self._view:
+            self.dataChanged.emit(self.index(0, 0), self.index(len(self._view) - 1, len(self.columns) - 1))
+
+    def _emit_counts(self) -> None:
+        self.counts_changed.emit(len(self._view), len(self._rows))
+
+    # -- sort and filter -----------------------------------------------------------
+    def _sort_index(self) -> int | None:
+        return self.columns[self._sort_column].index if self._sort_column >= 0 else None
+
+    def _make_key(self) -> Callable[[str], Any]:
+        seq = self._seq
+        if self._sort_column < 0:
+            return seq.__getitem__
+        col_key = sort_key(self.columns[self._sort_column])
+        rows = self._rows
+        if self._sort_order == Qt.DescendingOrder:
+            # descending by value, ties in agent order: negate via a wrapper
+            return lambda i: (_Reverse(col_key(rows[i])), seq[i])
+        return lambda i: (col_key(rows[i]), seq[i])
+
+    def _compute_view(self) -> list[str]:
+        pred = self._pred
+        rows = self._rows
+        if pred is None:
+            ids = list(rows)
+        else:
+            ids = [i for i, r in rows.items() if pred(r)]
+        if self._sort_column < 0:
+            seq = self._seq
+            ids.sort(key=seq.__getitem__)
+            return ids
+        col_key = sort_key(self.columns[self._sort_column])
+        seq = self._seq
+        ids.sort(key=seq.__getitem__)  # ties keep the agent's order (sort is stable)
+        ids.sort(key=lambda i: col_key(rows[i]), reverse=self._sort_order == Qt.DescendingOrder)
+        return ids
+
+    def _relayout(self) -> None:
+        """Recompute order (and membership) keeping selections where rows stay."""
+        old_view = self._view
+        new_view = self._compute_view()
+        self._key = self._make_key()
+        if len(new_view) != len(old_view) or set(new_view) != set(old_view):
+            self.beginResetModel()
+            self._view = new_view
+            self.endResetModel()
+            self._emit_counts()
+            return
+        self.layoutAboutToBeChanged.emit()
+        persistent = self.persistentIndexList()
+        self._view = new_view
+        if persistent:
+            pos = {item_id: i for i, item_id in enumerate(new_view)}
+            new = [self.index(pos[old_view[p.row()]], p.column()) if p.isValid() else QModelIndex() for p in persistent]
+            self.changePersistentIndexList(persistent, new)
+        self.layoutChanged.emit()
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.AscendingOrder) -> None:
+        """Sort by a column in Python (column -1: the agent's order)."""
+        self.flush()
+        self._sort_column = column if 0 <= column < len(self.columns) else -1
+        self._sort_order = order
+        self._key = self._make_key()
+        self._relayout()
+
+    def set_filter(self, rules: Sequence[Rule] = (), find: str | None = None) -> None:
+        """Show only rows passing every rule and containing ``find`` in a shown column."""
+        self.flush()
+        self._rules = list(rules)
+        if find is not None:
+            self._find = find
+        self._pred = predicate(self._rules, self._find, self._find_in)
+        self._relayout()
+        self._emit_counts()
+
+    def set_find_columns(self, indexes: Sequence[int]) -> None:
+        """The columns quick find looks in (the shown ones)."""
+        self._find_in = tuple(indexes)
+        if self._find:
+            self.set_filter(self._rules, self._find)
+
+    @property
+    def rules(self) -> list[Rule]:
+        return list(self._rules)
+
+    @property
+    def sort_column(self) -> int:
+        return self._sort_column
+
+    # -- reading ---------------------------------------------------------------------
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self._view)
+
+    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self.columns)
+
+    def data(self, index, role: int = _DISPLAY):
+        if role == _DISPLAY:
+            return self._rows[self._view[index.row()]][index.column()]
+        if role == _FOREGROUND:
+            if self._flags_index is None:
+                return None
+            flags = self._rows[self._view[index.row()]][self._flags_index]
+            if "X" in flags:
+                return _GREY
+            if "I" in flags:
+                return _RED
+            if "D" in flags:
+                return _BLUE
+            return None
+        if role == _TOOLTIP:
+            if self._comment_index is None:
+                return None
+            text = self._rows[self._view[index.row()]][self._comment_index]
+            return text or None
+        if role == _FONT and index.column() == self._comment_index:
+            return _ITALIC
+        return None
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.DisplayRole):
+        if orientation == Qt.Horizontal and 0 <= section < len(self.columns):
+            if role == Qt.DisplayRole:
+                return self.columns[section].title
+            if role == Qt.ToolTipRole:
+                return self.columns[section].field
+        return None
+
+    def flags(self, index):
+        if not index.isValid():
+            return Qt.NoItemFlags
+        return Qt.ItemIsEnabled | Qt.ItemIsSelectable | Qt.ItemNeverHasChildren
+
+    # -- helpers for views ---------------------------------------------------------
+    def item_id(self, row: int) -> str:
+        return self._view[row]
+
+    def row_of(self, item_id: str) -> int:
+        """Visible row of an item, or -1."""
+        p = self._find_pos(item_id, self._key) if item_id in self._rows else None
+        return -1 if p is None else p
+
+    def value(self, item_id: str, field: str) -> str:
+        row = self._rows.get(item_id)
+        if row is None:
+            return ""
+        i = self._field_index.get(field)
+        return "" if i is None else row[i]
+
+    def row_dict(self, item_id: str) -> dict[str, str]:
+        row = self._rows.get(item_id)
+        if row is None:
+            return {}
+        out = dict(zip(self.fields, row))
+        out[ID] = item_id
+        return out
+
+    def has(self, item_id: str) -> bool:
+        return item_id in self._rows
+
+    @property
+    def total(self) -> int:
+        return len(self._rows)
+
+    def column_of(self, field: str) -> int:
+        return self._field_index.get(field, -1)
+
+    def ids(self) -> list[str]:
+        return list(self._view)
+
+
+_ITALIC = QFont()
+_ITALIC.setItalic(True)
+
+
+class _Reverse:
+    """Inverts comparison of a key (descending sort while ties keep order)."""
+
+    __slots__ = ("k",)
+
+    def __init__(self, k: Any):
+        self.k = k
+
+    def __lt__(self, other: "_Reverse") -> bool:
+        return other.k < self.k
+
+    def __gt__(self, other: "_Reverse") -> bool:
+        return other.k > self.k
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Reverse) and other.k == self.k
+
+
+class Feed:
+    """Pumps a follow stream into a TableModel until cancelled.
+
+    Attributes:
+        model: the model fed.
+        stream: the session's Stream (async iterator of events).
+        error: the RpcError (or other exception) that ended the stream, if any.
+        done: set when the stream ended.
+    """
+
+    def __init__(self, model: TableModel, stream: Any, on_end: Callable[["Feed"], None] | None = None):
+        self.model = model
+        self.stream = stream
+        self.error: BaseException | None = None
+        self.on_end = on_end
+        self.task: asyncio.Task | None = None
+
+    def start(self) -> "Feed":
+        self.task = asyncio.ensure_future(self._run())
+        return self
+
+    async def _run(self) -> None:
+        model = self.model
+        loading = True
+        gc_was = gc.isenabled()
+        gc.disable()
+        try:
+            async for event in self.stream:
+                model.feed(event)
+                if loading and event.get("op") == "ready":
+                    loading = False
+                    if gc_was:
+                        gc.enable()
+                        gc.collect(0)
+                if model.backlog >= BACKLOG_ROWS:
+                    await model.drained.wait()
+                else:
+                    await asyncio.sleep(0)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # the stream failed: keep what we have, report it
+            self.error = exc
+        finally:
+            if gc_was and not gc.isenabled():
+                gc.enable()
+            if self.on_end is not None:
+                self.on_end(self)
+
+    async def cancel(self) -> None:
+        """Stop following (closing a window)."""
+        if self.task is not None and not self.task.done():
+            self.task.cancel()
+        try:
+            await self.stream.cancel()
+        except Exception:
+            pass
