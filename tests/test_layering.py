@@ -149,14 +149,13 @@ def stdlib_only_problems(source: str, module_name: str, is_package: bool = False
 def forbidden_import_problems(
     source: str, module_name: str, forbidden: tuple[str, ...], is_package: bool = False
 ) -> list[str]:
-    """Imports of any module in `forbidden` or below it."""
-    problems = []
+    """Imports of any module in `forbidden` or below it (one line per statement)."""
+    problems: dict[tuple[int, str], str] = {}
     for imp in imports(source, module_name, is_package):
         for bad in forbidden:
             if imp.module == bad or imp.module.startswith(bad + "."):
-                problems.append(f"line {imp.line}: imports {imp.module} ({bad} is off limits here)")
-                break
-    return problems
+                problems.setdefault((imp.line, bad), f"line {imp.line}: imports {imp.module} ({bad} is off limits here)")
+    return list(problems.values())
 
 
 def _has_future_annotations(tree: ast.Module) -> bool:
