@@ -157,10 +157,10 @@ class Int(ValueType):
             num = num[: -len(self.unit)]
         elif self.unit and num.lower().endswith(self.unit.lower()):
             num = num[: -len(self.unit)]
-        try:
-            value = int(num, 0) if num.lower().startswith("0x") else int(num)
-        except ValueError:
-            raise ValueProblem("%s is not %s" % (_quote(text), self._what())) from None
+        # ASCII digits only: Python's int() would also take "1_000" and "١٢"
+        if not re.fullmatch(r"[+-]?(?:[0-9]+|0[xX][0-9A-Fa-f]+)", num):
+            raise ValueProblem("%s is not %s" % (_quote(text), self._what()))
+        value = int(num, 16) if num.lower().lstrip("+-").startswith("0x") else int(num)
         if (self.lo is not None and value < self.lo) or (self.hi is not None and value > self.hi):
             raise ValueProblem("%s is out of range %s" % (_quote(text), self._range()))
         return value
@@ -259,7 +259,8 @@ _DUR = re.compile(r"(\d+)(w|d|h|ms|m|s)")
 
 class Duration(ValueType):
     """A time interval: ``30s``, ``1h30m``, ``00:05:00``, ``90`` (seconds).
-    Kept as whole seconds; printed the RouterOS way (``1h30m``)."""
+    Kept as seconds (an int, or a float when milliseconds were given:
+    ``1s500ms`` is 1.5); printed the RouterOS way (``1h30m``, ``1s500ms``)."""
 
     kind = "duration"
 
@@ -292,7 +293,8 @@ class Duration(ValueType):
         return (words + " | " if words else "") + "time interval"
 
 
-def parse_duration(text: str) -> Optional[int]:
+def parse_duration(text: str) -> Optional[float]:
+    """Seconds in ``text`` (int when whole), or None if it is not a time interval."""
     if re.fullmatch(r"\d+", text):
         return int(text)
     m = re.fullmatch(r"(?:(\d+)d\s*)?(\d+):(\d\d):(\d\d)", text)
@@ -308,17 +310,22 @@ def parse_duration(text: str) -> Optional[int]:
         pos = m.end()
     if pos != len(text) or pos == 0:
         return None
-    return int(total)
+    total = round(total, 3)
+    return int(total) if total == int(total) else total
 
 
-def format_duration(secs: int) -> str:
-    if secs == 0:
+def format_duration(secs: float) -> str:
+    millis = int(round(secs * 1000))
+    if millis == 0:
         return "0s"
+    whole, millis = divmod(millis, 1000)
     out = []
     for unit, size in (("w", 604800), ("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
-        if secs >= size:
-            out.append("%d%s" % (secs // size, unit))
-            secs %= size
+        if whole >= size:
+            out.append("%d%s" % (whole // size, unit))
+            whole %= size
+    if millis:
+        out.append("%dms" % millis)
     return "".join(out)
 
 
@@ -448,8 +455,10 @@ class AddressRanges(ValueType):
                     lo, hi = ipaddress.ip_address(a.strip()), ipaddress.ip_address(b.strip())
                 except ValueError:
                     raise _problem(part, "an address range (A.B.C.D-E.F.G.H)") from None
-                if lo.version != hi.version or lo > hi:
-                    raise _problem(part, "a range whose first address is not above its last")
+                if lo.version != hi.version:
+                    raise ValueProblem("%s mixes IPv4 and IPv6 addresses" % _quote(part))
+                if lo > hi:
+                    raise ValueProblem("%s is not a valid range: its first address is above its last" % _quote(part))
                 out.append("%s-%s" % (lo, hi))
             else:
                 try:
@@ -495,8 +504,10 @@ class Ports(ValueType):
                 raise _problem(part, "a port or port range (0..65535)")
             lo = int(m.group(1))
             hi = int(m.group(2)) if m.group(2) else lo
-            if hi > 65535 or lo > hi:
+            if hi > 65535:
                 raise ValueProblem("%s is out of range 0..65535" % part)
+            if lo > hi:
+                raise ValueProblem("%s is not a valid port range: its first port is above its last" % part)
             out.append(str(lo) if lo == hi else "%d-%d" % (lo, hi))
         if not out:
             raise ValueProblem("must name a port")
@@ -593,7 +604,16 @@ class OneOf(ValueType):
         for t in self.types:
             if isinstance(t, Ref) and t.references(value):
                 return t.format(value, ctx)
-        return self.types[0].format(value, ctx) if not isinstance(value, list) else ",".join(value)
+        # the text of the first type that reads it back to the same value
+        # (300 seconds is "5m", not "300" as an address type would print it)
+        for t in self.types:
+            try:
+                text = t.format(value, ctx)
+                if t.parse(text, ctx) == value and self.parse(text, ctx) == value:
+                    return text
+            except (ValueProblem, TypeError, ValueError, AttributeError):
+                continue
+        return self.types[0].format(value, ctx) if not isinstance(value, list) else ",".join(map(str, value))
 
     def references(self, value):
         out = []
