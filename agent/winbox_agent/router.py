@@ -188,7 +188,9 @@ class Router(Context):
             if p.required and view.get(p.name) in (None, "", []):
                 raise RouterError("%s: must be set" % p.name, "argument", p.name)
         # names are unique in their menu, interface names across all interfaces
-        if "name" in view and view["name"] not in (None, ""):
+        # (a name a menu derives, like an interface list member's, is not its own)
+        name_prop = m.prop("name")
+        if name_prop is not None and not name_prop.readonly and view.get("name") not in (None, ""):
             menus = self.interface_menus() if m.interface_type else [m]
             for om in menus:
                 for other in self.store.items(om.path):
