@@ -1,0 +1,297 @@
+"""The SSH transport: asyncio byte streams over a paramiko exec channel.
+
+paramiko is blocking, so each direction has its own thread and the event
+loop only ever sees ``call_soon_threadsafe`` hand-offs:
+
+- a reader thread ``recv()``s stdout and feeds an :class:`asyncio.StreamReader`;
+  when the reader holds more than twice its limit, asyncio pauses us (through
+  the small :class:`_Pauser` set as its transport), the thread stops reading,
+  paramiko stops opening the SSH window and the device's agent blocks: a slow
+  consumer never buffers without bound;
+- a writer thread ``sendall()``s what :class:`ChannelWriter` queued;
+  ``drain()`` waits while more than :data:`HIGH_WATER` bytes are queued;
+- a third thread keeps stderr drained (an unread stderr would fill the shared
+  SSH window and stall stdout) and keeps its last lines for error reports.
+
+The bytes are passed through untouched (exec channel, no PTY). Closing the
+writer closes the channel and the SSH connection under it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import threading
+from typing import Callable
+
+import paramiko
+
+READ_CHUNK = 64 * 1024
+READER_LIMIT = 256 * 1024          # StreamReader pauses us at twice this
+HIGH_WATER = 1024 * 1024           # drain() waits above this many queued bytes
+LOW_WATER = 256 * 1024             # ... until the queue is down to this
+STDERR_LINES = 50
+
+
+class _Pauser:
+    """What asyncio.StreamReader calls to pause and resume the reader thread."""
+
+    def __init__(self) -> None:
+        self.running = threading.Event()
+        self.running.set()
+        self.closed = False
+
+    def pause_reading(self) -> None:
+        self.running.clear()
+
+    def resume_reading(self) -> None:
+        self.running.set()
+
+    def is_closing(self) -> bool:
+        return self.closed
+
+    def close(self) -> None:
+        self.closed = True
+        self.running.set()
+
+    def get_extra_info(self, name: str, default=None):
+        return default
+
+
+def _call_soon(loop: asyncio.AbstractEventLoop, fn: Callable, *args) -> None:
+    try:
+        loop.call_soon_threadsafe(fn, *args)
+    except RuntimeError:  # the loop is closed: nobody is listening any more
+        pass
+
+
+class ChannelWriter:
+    """The writing half: ``write()`` queues, a thread sends, ``drain()`` waits.
+
+    Attributes:
+        error: the exception that stopped sending, if any.
+    """
+
+    def __init__(self, channel: paramiko.Channel, loop: asyncio.AbstractEventLoop,
+                 on_closed: Callable[[], None]):
+        self._channel = channel
+        self._loop = loop
+        self._on_closed = on_closed
+        self._queue: collections.deque[bytes] = collections.deque()
+        self._pending = 0
+        self._cond = threading.Condition()
+        self._closing = False
+        self._waiters: list[asyncio.Future] = []
+        self.error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="ssh-writer", daemon=True)
+        self._thread.start()
+
+    @property
+    def pending(self) -> int:
+        """Bytes queued and not yet handed to paramiko."""
+        return self._pending
+
+    def write(self, data: bytes) -> None:
+        if not data or self._closing:
+            return
+        with self._cond:
+            self._queue.append(bytes(data))
+            self._pending += len(data)
+            self._cond.notify()
+
+    def writelines(self, chunks) -> None:
+        for chunk in chunks:
+            self.write(chunk)
+
+    def can_write_eof(self) -> bool:
+        return False
+
+    def is_closing(self) -> bool:
+        return self._closing
+
+    async def drain(self) -> None:
+        while True:
+            if self.error is not None:
+                raise ConnectionResetError(f"SSH channel closed: {self.error}")
+            if self._closing and self._pending and not self._thread.is_alive():
+                raise ConnectionResetError("SSH channel closed")
+            if self._pending <= HIGH_WATER:
+                return
+            waiter = self._loop.create_future()
+            self._waiters.append(waiter)
+            await waiter
+
+    def close(self) -> None:
+        """Send what is queued, then close the channel (and the connection)."""
+        with self._cond:
+            self._closing = True
+            self._cond.notify()
+
+    def _wake(self) -> None:
+        waiters, self._waiters = self._waiters, []
+        for w in waiters:
+            if not w.done():
+                w.set_result(None)
+
+    def _run(self) -> None:
+        try:
+            while True:
+                with self._cond:
+                    while not self._queue and not self._closing:
+                        self._cond.wait()
+                    if not self._queue:
+                        break
+                    chunk = self._queue.popleft()
+                if self.error is None:
+                    try:
+                        self._channel.sendall(chunk)
+                    except Exception as exc:  # socket.error, EOFError, SSHException
+                        self.error = exc
+                with self._cond:
+                    self._pending -= len(chunk)
+                    low = self._pending <= LOW_WATER
+                if low or self.error is not None:
+                    _call_soon(self._loop, self._wake)
+        finally:
+            _call_soon(self._loop, self._wake)
+            self._on_closed()
+
+
+class SSHTransport:
+    """A :class:`~winbox_py.backend.transport.Transport` over an SSH exec channel.
+
+    Attributes:
+        reader: asyncio.StreamReader fed with the agent's stdout.
+        writer: :class:`ChannelWriter` to the agent's stdin.
+        connection: the paramiko Transport under the channel (closed with us).
+        description: ``user@host:port``, for messages.
+    """
+
+    def __init__(self, channel: paramiko.Channel, connection: paramiko.Transport | None = None,
+                 description: str = "", *, loop: asyncio.AbstractEventLoop | None = None):
+        self._loop = loop or asyncio.get_running_loop()
+        self._channel = channel
+        self.connection = connection
+        self.description = description
+        self._stderr: collections.deque[str] = collections.deque(maxlen=STDERR_LINES)
+        self._pauser = _Pauser()
+        self.reader = asyncio.StreamReader(limit=READER_LIMIT, loop=self._loop)
+        self.reader.set_transport(self._pauser)  # type: ignore[arg-type]
+        self._done = self._loop.create_future()
+        self._open_threads = 3
+        self._lock = threading.Lock()
+        self.writer = ChannelWriter(channel, self._loop, self._writer_done)
+        threading.Thread(target=self._read_stdout, name="ssh-reader", daemon=True).start()
+        threading.Thread(target=self._read_stderr, name="ssh-stderr", daemon=True).start()
+
+    # --- what the session uses ------------------------------------------------
+
+    async def wait_closed(self) -> None:
+        """Until both directions and the SSH connection are closed."""
+        await asyncio.shield(self._done)
+
+    def close(self) -> None:
+        self.writer.close()
+
+    @property
+    def closed(self) -> bool:
+        return self._done.done()
+
+    @property
+    def exit_status(self) -> int | None:
+        """The remote process's exit status once it ended, else None."""
+        if self._channel.exit_status_ready():
+            return self._channel.recv_exit_status()
+        return None
+
+    def stderr_lines(self) -> list[str]:
+        """The last lines the remote process wrote to stderr."""
+        with self._lock:
+            return list(self._stderr)
+
+    async def wait_exit_status(self, timeout: float = 2.0) -> int | None:
+        """The exit status, waiting up to ``timeout`` for it to arrive."""
+        deadline = self._loop.time() + timeout
+        while self._loop.time() < deadline:
+            status = self.exit_status
+            if status is not None:
+                return status
+            await asyncio.sleep(0.01)
+        return self.exit_status
+
+    # --- threads ------------------------------------------------------------------
+
+    def _read_stdout(self) -> None:
+        try:
+            while True:
+                self._pauser.running.wait()
+                if self._pauser.closed:
+                    break
+                try:
+                    data = self._channel.recv(READ_CHUNK)
+                except Exception:  # the connection died under us
+                    break
+                if not data:
+                    break
+                _call_soon(self._loop, self._feed, data)
+        finally:
+            _call_soon(self._loop, self._feed_eof)
+            # the remote process is gone: stop the writer too
+            self.writer.close()
+            self._thread_done()
+
+    def _feed(self, data: bytes) -> None:
+        if not self.reader.at_eof():
+            self.reader.feed_data(data)
+
+    def _feed_eof(self) -> None:
+        self.reader.feed_eof()
+
+    def _read_stderr(self) -> None:
+        partial = b""
+        try:
+            while True:
+                try:
+                    data = self._channel.recv_stderr(READ_CHUNK)
+                except Exception:
+                    break
+                if not data:
+                    break
+                partial += data
+                *lines, partial = partial.split(b"\n")
+                with self._lock:
+                    for line in lines:
+                        self._stderr.append(line.decode("utf-8", "replace"))
+                if len(partial) > READ_CHUNK:
+                    partial = partial[-READ_CHUNK:]
+        finally:
+            if partial:
+                with self._lock:
+                    self._stderr.append(partial.decode("utf-8", "replace"))
+            self._thread_done()
+
+    def _writer_done(self) -> None:
+        # nothing more will be sent: close the channel, which also ends the
+        # reader (even a paused one) and the stderr thread
+        self._pauser.close()
+        try:
+            self._channel.close()
+        except Exception:
+            pass
+        self._thread_done()
+
+    def _thread_done(self) -> None:
+        with self._lock:
+            self._open_threads -= 1
+            last = self._open_threads == 0
+        if last:
+            if self.connection is not None:
+                try:
+                    self.connection.close()
+                except Exception:
+                    pass
+            _call_soon(self._loop, self._set_done)
+
+    def _set_done(self) -> None:
+        if not self._done.done():
+            self._done.set_result(None)
