@@ -146,4 +146,6 @@ class SimDriver(Driver):
 def behaviour_classes() -> list:
     """Every behaviour of the simulated device, in the order they are asked."""
     from .interfaces import Interfaces, MetaRouter
-    return [Interfaces, MetaRouter]
+    from .net import Bridges, Firewall, Routes, Traffic, WireGuard
+    # Traffic first: a later behaviour with its own counters for a path wins
+    return [Traffic, Interfaces, MetaRouter, Bridges, Routes, Firewall, WireGuard]
