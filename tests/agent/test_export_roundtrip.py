@@ -185,8 +185,10 @@ class Filler:
         self.n += 1
         return {p.name: options(self.router, p, self.n, own) for p in m.writable_props if p.name not in skip}
 
-    def add(self, m: Menu, **fixed: str) -> Optional[str]:
-        choices = self._choices(m)
+    def add(self, m: Menu, skip: tuple = (), fixed: Optional[Dict[str, str]] = None) -> Optional[str]:
+        """Add an item; ``skip`` leaves properties out, ``fixed`` gives their text."""
+        fixed = fixed or {}
+        choices = self._choices(m, skip=skip)
         choices.update({k: [v] for k, v in fixed.items()})
         before = {r[".id"] for r in self.router.store.items(m.path)}
         required = {p.name for p in m.props if p.required} | set(fixed)
