@@ -145,7 +145,10 @@ class SimDriver(Driver):
 
 def behaviour_classes() -> list:
     """Every behaviour of the simulated device, in the order they are asked."""
-    from .interfaces import Interfaces, MetaRouter
+    from .interfaces import Interfaces
+    from .metarouter import MetaRouter
     from .net import Bridges, Firewall, Routes, Traffic, WireGuard
+    from .system import System
+    from .zerotier import ZeroTier
     # Traffic first: a later behaviour with its own counters for a path wins
-    return [Traffic, Interfaces, MetaRouter, Bridges, Routes, Firewall, WireGuard]
+    return [Traffic, Interfaces, MetaRouter, Bridges, Routes, Firewall, WireGuard, ZeroTier, System]
