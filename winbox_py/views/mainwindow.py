@@ -1,0 +1,321 @@
+"""The main window: menu tree, child windows, toolbar, resources bar.
+
+Title ``user@address (identity) - winbox-py``. The menu tree on the left
+opens child windows (several at once, in a QMdiArea) for menus; settings
+menus open straight into their dialog. The toolbar holds Undo, Redo and Safe
+Mode (disabled with a tooltip when the agent does not offer them) and the
+session's address. When the connection drops every window forgets its rows
+and the program tries to reconnect; once back, each window follows again.
+Which windows were open, and where, is remembered per router.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from winbox_py.backend.settings import Settings
+from winbox_py.qt import QtCore, QtGui, QtWidgets, Qt, Signal
+from winbox_py.views import icons, jobs
+from winbox_py.views.errors import plain
+from winbox_py.views.itemdialog import ItemDialog
+from winbox_py.views.menutree import Entry, MenuTree
+from winbox_py.views.menuwindow import MenuWindow
+from winbox_py.views.resourcesbar import ResourcesBar
+from winbox_py.views.terminal import TerminalWindow
+
+RECONNECT_SECONDS = 3.0
+NOT_AVAILABLE = "not available on this agent"
+
+
+def capabilities(session: Any) -> set[str]:
+    caps = (getattr(session, "facts", {}) or {}).get("capabilities") or getattr(session, "capabilities", None) or []
+    return set(caps)
+
+
+class MainWindow(QtWidgets.QMainWindow):
+    """One router's window.
+
+    Attributes:
+        session: the back end's Session.
+        address: what the user connected to (shown in the title).
+        router_key: the key of this router's remembered layout.
+        windows: entry key -> QMdiSubWindow.
+        dialogs: (path, item id) -> ItemDialog.
+
+    Signals:
+        closed: the window closed (the session is closed too).
+    """
+
+    closed = Signal()
+
+    def __init__(self, session: Any, address: str, settings: Settings | None = None,
+                 router_key: str | None = None, parent=None):
+        super().__init__(parent)
+        self.session = session
+        self.address = address
+        self.settings = settings
+        facts = session.facts or {}
+        self.router_key = router_key or "%s@%s" % (facts.get("user", ""), address)
+        self.windows: dict[str, QtWidgets.QMdiSubWindow] = {}
+        self.dialogs: dict[tuple[str, str | None], ItemDialog] = {}
+        self.connected = True
+        self._closing = False
+        self._reconnecting = False
+        self._build()
+        self._connect_signals()
+        self.tree.populate(session.schema)
+        self._update_title()
+        self.resources.start(session)
+        jobs.set_reporter(lambda exc: self.show_message(plain(exc)))
+        if hasattr(session, "on_state"):
+            session.on_state(self._session_state)
+
+    # -- building ---------------------------------------------------------------------------------
+    def _build(self) -> None:
+        self.setWindowIcon(icons.icon("router"))
+        self.toolbar = QtWidgets.QToolBar("Session", self)
+        self.toolbar.setMovable(False)
+        self.toolbar.setIconSize(QtCore.QSize(18, 18))
+        self.toolbar.setToolButtonStyle(Qt.ToolButtonTextBesideIcon)
+        self.addToolBar(Qt.TopToolBarArea, self.toolbar)
+        caps = capabilities(self.session)
+        self.undo_action = self._session_action("undo", "Undo", "undo", caps, QtGui.QKeySequence.Undo)
+        self.redo_action = self._session_action("redo", "Redo", "redo", caps, QtGui.QKeySequence.Redo)
+        self.safe_action = self._session_action("safe", "Safe Mode", "safe-mode", caps, None)
+        self.safe_action.setCheckable(True)
+        spacer = QtWidgets.QWidget(self)
+        spacer.setSizePolicy(QtWidgets.QSizePolicy.Expanding, QtWidgets.QSizePolicy.Preferred)
+        self.toolbar.addWidget(spacer)
+        self.session_label = QtWidgets.QLabel(self)
+        self.toolbar.addWidget(self.session_label)
+
+        self.tree = MenuTree(self)
+        dock = QtWidgets.QDockWidget("Menu", self)
+        dock.setObjectName("menu")
+        dock.setFeatures(QtWidgets.QDockWidget.NoDockWidgetFeatures)
+        dock.setTitleBarWidget(QtWidgets.QWidget(dock))
+        dock.setWidget(self.tree)
+        self.addDockWidget(Qt.LeftDockWidgetArea, dock)
+
+        self.mdi = QtWidgets.QMdiArea(self)
+        self.mdi.setBackground(QtGui.QBrush(QtGui.QColor(236, 238, 242)))
+        self.mdi.setHorizontalScrollBarPolicy(Qt.ScrollBarAsNeeded)
+        self.mdi.setVerticalScrollBarPolicy(Qt.ScrollBarAsNeeded)
+        self.setCentralWidget(self.mdi)
+
+        self.banner = QtWidgets.QLabel(self)
+        self.banner.setStyleSheet("background: #c62828; color: white; padding: 4px;")
+        self.banner.setVisible(False)
+        self.resources = ResourcesBar(self)
+        self.statusBar().addWidget(self.resources, 1)
+        self.statusBar().addPermanentWidget(self.banner)
+        self.resize(1100, 720)
+
+    def _session_action(self, icon_name: str, text: str, method: str, caps: set[str],
+                        key: QtGui.QKeySequence | None) -> QtGui.QAction:
+        action = QtGui.QAction(icons.icon(icon_name), text, self)
+        available = method in caps and hasattr(self.session, method.replace("-", "_"))
+        action.setEnabled(available)
+        action.setToolTip(text if available else "%s: %s" % (text, NOT_AVAILABLE))
+        if key is not None and available:
+            action.setShortcut(key)
+        self.toolbar.addAction(action)
+        return action
+
+    def _connect_signals(self) -> None:
+        # menu tree
+        self.tree.chosen.connect(self.open_entry)
+        # toolbar
+        self.undo_action.triggered.connect(lambda: self._call("undo"))
+        self.redo_action.triggered.connect(lambda: self._call("redo"))
+        self.safe_action.toggled.connect(self._safe_mode)
+
+    def _call(self, method: str) -> None:
+        fn = getattr(self.session, method, None)
+        if fn is not None:
+            jobs.spawn(fn(), on_error=lambda exc: self.show_message(plain(exc)))
+
+    def _safe_mode(self, on: bool) -> None:
+        fn = getattr(self.session, "safe_mode", None)
+        if fn is not None:
+            jobs.spawn(fn(on), on_error=lambda exc: self.show_message(plain(exc)))
+
+    def _update_title(self) -> None:
+        facts = self.session.facts or {}
+        user = facts.get("user") or ""
+        identity = facts.get("identity") or ""
+        who = "%s@%s" % (user, self.address) if user else self.address
+        self.setWindowTitle("%s (%s) - winbox-py" % (who, identity) if identity else "%s - winbox-py" % who)
+        self.session_label.setText("Session: %s  " % self.address)
+
+    def show_message(self, text: str, ms: int = 8000) -> None:
+        self.statusBar().showMessage(text, ms)
+
+    # -- child windows ---------------------------------------------------------------------------
+    def open_path(self, path: str) -> QtWidgets.QWidget | None:
+        """Open the window that shows ``path`` (tests, restored layouts)."""
+        entry = self.tree.entry_for_path(path)
+        if entry is None:
+            return None
+        widget = self.open_entry(entry)
+        if isinstance(widget, MenuWindow) and path in widget.panes:
+            widget.pane(path)
+        return widget
+
+    def open_entry(self, entry: Entry) -> QtWidgets.QWidget | None:
+        schema = self.session.schema
+        if entry.key == "terminal":
+            win = TerminalWindow(self.session)
+            sub = self._add_subwindow(win, "terminal-%d" % len(self.windows), (640, 420))
+            win.terminal.setFocus()
+            return win
+        if len(entry.paths) == 1 and schema[entry.paths[0]].get("single"):
+            return self.open_item(entry.paths[0], None, None)
+        existing = self.windows.get(entry.key)
+        if existing is not None:
+            self.mdi.setActiveSubWindow(existing)
+            existing.showNormal()
+            return existing.widget()
+        win = MenuWindow(self.session, entry, self.settings, self.router_key)
+        win.open_item.connect(self.open_item)
+        win.message.connect(self.show_message)
+        sub = self._add_subwindow(win, entry.key, (720, 360))
+        sub.destroyed.connect(lambda _o=None, k=entry.key: self.windows.pop(k, None))
+        win.start()
+        return win
+
+    def _add_subwindow(self, widget: QtWidgets.QWidget, key: str, size: tuple[int, int]) -> QtWidgets.QMdiSubWindow:
+        sub = self.mdi.addSubWindow(widget)
+        sub.setAttribute(Qt.WA_DeleteOnClose)
+        sub.setWindowTitle(widget.windowTitle())
+        sub.setWindowIcon(icons.icon("terminal" if key.startswith("terminal") else "window"))
+        geometry = None
+        if self.settings is not None and not key.startswith("terminal"):
+            geometry = self.settings.window(self.router_key, key).get("geometry")
+        if isinstance(geometry, list) and len(geometry) == 4:
+            sub.setGeometry(*[int(x) for x in geometry])
+        else:
+            n = len(self.windows)
+            sub.setGeometry(20 + 28 * (n % 8), 12 + 24 * (n % 8), size[0], size[1])
+        self.windows[key] = sub
+        sub.show()
+        return sub
+
+    def open_item(self, path: str, item_id: str | None, initial: dict | None = None) -> ItemDialog:
+        """Open (or bring forward) the dialog of an item; None: a new item."""
+        key = (path, item_id)
+        if item_id is not None or self.session.schema[path].get("single"):
+            existing = self.dialogs.get(key)
+            if existing is not None:
+                existing.raise_()
+                existing.activateWindow()
+                return existing
+        model = None
+        for sub in self.windows.values():
+            w = sub.widget()
+            if isinstance(w, MenuWindow) and path in w.panes:
+                model = w.panes[path].model
+        dialog = ItemDialog(self.session, self.session.schema[path], item_id, model, initial, self,
+                            open_dialog=lambda i, initial=None, p=path: self.open_item(p, i, initial))
+        if item_id is not None or self.session.schema[path].get("single"):
+            self.dialogs[key] = dialog
+        dialog.closed.connect(lambda k=key, d=dialog: self.dialogs.pop(k, None) if self.dialogs.get(k) is d else None)
+        dialog.applied.connect(lambda new_id, d=dialog, p=path: self._dialog_applied(p, d, new_id))
+        dialog.show()
+        return dialog
+
+    def _dialog_applied(self, path: str, dialog: ItemDialog, item_id: str) -> None:
+        if item_id and (path, item_id) not in self.dialogs:
+            self.dialogs[(path, item_id)] = dialog
+
+    def menu_windows(self) -> list[MenuWindow]:
+        return [s.widget() for s in self.windows.values() if isinstance(s.widget(), MenuWindow)]
+
+    # -- the connection ----------------------------------------------------------------------------
+    def _session_state(self, state: str, reason: str = "") -> None:
+        if state == "lost":
+            self.connection_lost(reason)
+        elif state == "connected":
+            self.connection_back()
+        elif state == "closed" and not self._closing:
+            self.connection_lost(reason or "the session was closed")
+
+    def connection_lost(self, reason: str = "") -> None:
+        if not self.connected:
+            return
+        self.connected = False
+        for w in self.menu_windows():
+            w.connection_lost()
+        self.resources.clear()
+        self.banner.setText("Disconnected%s - reconnecting..." % (": " + reason if reason else ""))
+        self.banner.setVisible(True)
+        self.tree.setEnabled(False)
+        if hasattr(self.session, "reconnect") and not self._reconnecting:
+            jobs.spawn(self._reconnect_loop(), on_error=lambda exc: None)
+
+    async def _reconnect_loop(self) -> None:
+        import asyncio
+        self._reconnecting = True
+        try:
+            while not self.connected and not self._closing:
+                try:
+                    await self.session.reconnect()
+                except Exception as exc:
+                    self.banner.setText("Disconnected: %s - retrying..." % plain(exc))
+                    await asyncio.sleep(RECONNECT_SECONDS)
+                    continue
+                self.connection_back()
+        finally:
+            self._reconnecting = False
+
+    def connection_back(self) -> None:
+        if self.connected:
+            return
+        self.connected = True
+        self.banner.setVisible(False)
+        self.tree.setEnabled(True)
+        self.tree.populate(self.session.schema)
+        self._update_title()
+        for w in self.menu_windows():
+            w.restart()
+        self.resources.start(self.session)
+        self.show_message("Reconnected")
+
+    # -- layout memory -------------------------------------------------------------------------------
+    def restore_layout(self) -> None:
+        if self.settings is None:
+            return
+        layout = self.settings.router(self.router_key)
+        geometry = layout.get("main")
+        if isinstance(geometry, list) and len(geometry) == 4:
+            self.setGeometry(*[int(x) for x in geometry])
+        for key in self.settings.open_windows(self.router_key):
+            if key in self.session.schema:
+                self.open_path(key)
+
+    def save_layout(self) -> None:
+        if self.settings is None:
+            return
+        self.settings.set_open_windows(self.router_key, [k for k in self.windows if not k.startswith("terminal")])
+        for key, sub in self.windows.items():
+            if not key.startswith("terminal"):
+                g = sub.geometry()
+                self.settings.window(self.router_key, key)["geometry"] = [g.x(), g.y(), g.width(), g.height()]
+        g = self.geometry()
+        self.settings.router(self.router_key)["main"] = [g.x(), g.y(), g.width(), g.height()]
+        try:
+            self.settings.save()
+        except OSError as exc:
+            self.show_message("could not save the window layout: %s" % exc)
+
+    def closeEvent(self, event) -> None:
+        self._closing = True
+        self.save_layout()
+        for w in self.menu_windows():
+            w.stop()
+        self.resources.stop()
+        for d in list(self.dialogs.values()):
+            d.close()
+        jobs.spawn(self.session.close(), on_error=lambda exc: None)
+        self.closed.emit()
+        super().closeEvent(event)
