@@ -101,6 +101,15 @@ def pick(word: str, candidates: Iterable[str], what: str) -> str:
     raise RouterError("ambiguous %s %s (could be %s)" % (what, word, ", ".join(sorted(hits))), "argument")
 
 
+def unnamed_arg(cmd: Any, given: Dict[str, str]) -> Optional[str]:
+    """The argument a bare word fills for a command without an item: its first
+    required argument not given yet (``/interface pppoe-client scan ether1``)."""
+    for a in cmd.args:
+        if a.required and a.name not in given:
+            return a.name
+    return None
+
+
 class Interpreter:
     """Runs commands against a router and writes what they print.
 
@@ -482,6 +491,8 @@ class Interpreter:
                 args[w.value] = "yes"
             elif w.key is None and cmd.item and item is None:
                 item = self._items(m, w)[0] if (w.expr or not self._is_free_text(m, cmd)) else w.value
+            elif w.key is None and not cmd.item and unnamed_arg(cmd, args):
+                args[unnamed_arg(cmd, args)] = w.value
             elif w.key is not None:
                 if w.key in ("numbers", "interface") and cmd.item and item is None and w.key not in arg_names:
                     item = self._items(m, Word(w.text, None, w.value))[0]
