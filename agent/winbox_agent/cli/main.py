@@ -40,6 +40,9 @@ def interactive(interp: Interpreter) -> int:
     history: List[str] = []
     try:
         import readline  # noqa: F401  (line editing and history where available)
+        # Ctrl-A then Q leaves a MetaROUTER console at once: it enters the line "\x01q"
+        for key in ("q", "Q"):
+            readline.parse_and_bind(r'"\C-a%s": "\C-e\C-u\C-v\C-aq\n"' % key)
     except ImportError:
         pass
     while True:

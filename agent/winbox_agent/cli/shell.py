@@ -130,6 +130,8 @@ class Interpreter:
         self.cwd = self.root
         self.numbers: Dict[str, List[str]] = {}
         self.stop_stream: Callable[[], bool] = lambda: False
+        # the interpreter of a MetaROUTER guest while its console is open
+        self.guest: Optional["Interpreter"] = None
 
     # -- scripts -----------------------------------------------------------------
     def run_script(self, text: str) -> None:
@@ -139,6 +141,13 @@ class Interpreter:
                 self.run_line(line, number)
 
     def run_line(self, line: str, number: int = 0) -> None:
+        if is_console_escape(line):
+            return self.leave_console()
+        if self.guest is not None:
+            try:
+                return self.guest.run_line(line, number)
+            except SystemExit:  # /quit in the guest comes back here
+                return self.leave_console()
         try:
             commands = split_commands(line)
         except LexError as exc:
@@ -154,6 +163,8 @@ class Interpreter:
                 raise
 
     def prompt(self) -> str:
+        if self.guest is not None:
+            return self.guest.prompt()
         ident = self.router.view(self.router.menu("/system/identity"),
                                  self.router.store.items("/system/identity")[0])
         where = " ".join(w for w in self.cwd.path.split("/") if w)
@@ -164,8 +175,9 @@ class Interpreter:
         node = self.cwd
         queue = list(words)
         first = queue[0]
-        if first.key is None and not first.expr and not first.quoted and first.value.startswith("/"):
-            node = self.root
+        if first.key is None and not first.expr and not first.quoted and "/" in first.value:
+            if first.value.startswith("/"):
+                node = self.root
             parts = [p for p in first.value.split("/") if p]
             queue = [Word(p, None, p) for p in parts] + queue[1:]
         while queue:
@@ -285,6 +297,8 @@ class Interpreter:
             if w.key is None and not w.expr and w.value == "where":
                 where = rest
                 break
+            if w.key == "interval":  # re-printing every interval: here the listing is printed once
+                continue
             if w.key in ("proplist", ".proplist"):
                 proplist = [self._prop_name(m, p, writable=False) for p in w.value.split(",") if p]
                 continue
@@ -502,6 +516,8 @@ class Interpreter:
                 raise RouterError("unexpected argument %s" % w.text, "argument")
         once = args.get("once") == "yes"
         rows = self.router.command(m.path, name, item, args)
+        if getattr(rows, "console_router", None) is not None:
+            return self.enter_console(rows)
         if cmd.stream and not once and self.json_mode:
             once = True
         self._show_rows(rows, once, cmd.stream, args)
@@ -538,6 +554,36 @@ class Interpreter:
                 close()
         if self.json_mode:
             self.out(json.dumps(collected))
+
+    # -- MetaROUTER console ------------------------------------------------------------
+    def enter_console(self, session: Any) -> None:
+        """Talk to a guest router (``/metarouter console``): its ``command``
+        runs there at once, or every following line goes there until /quit."""
+        guest = Interpreter(session.console_router, out=self.out, json_mode=self.json_mode,
+                            session=self.session, base_dir=self.base_dir)
+        if not self.json_mode:
+            for line in session.banner:
+                self.out(line)
+        if session.command is None:
+            self.guest = guest
+            return
+        try:
+            guest.run_script(session.command)
+        except SystemExit:
+            pass
+        except CliError as exc:
+            raise RouterError("in %s: %s" % (session.name, exc), "argument") from None
+
+    def leave_console(self) -> None:
+        if self.guest is not None:
+            self.guest = None
+            if not self.json_mode:
+                self.out("Welcome back!")
+
+
+def is_console_escape(line: str) -> bool:
+    """Ctrl-A then Q: how a MetaROUTER console is left (as a line: ``\\x01q``)."""
+    return line.strip().lower() in ("\x01q", "\x01\x01q")
 
 
 class WhereParser:
