@@ -148,7 +148,8 @@ def behaviour_classes() -> list:
     from .interfaces import Interfaces
     from .metarouter import MetaRouter
     from .net import Bridges, Firewall, Routes, Traffic, WireGuard
+    from .ppp import Ppp
     from .system import System
     from .zerotier import ZeroTier
     # Traffic first: a later behaviour with its own counters for a path wins
-    return [Traffic, Interfaces, MetaRouter, Bridges, Routes, Firewall, WireGuard, ZeroTier, System]
+    return [Traffic, Interfaces, MetaRouter, Bridges, Routes, Firewall, WireGuard, ZeroTier, System, Ppp]
