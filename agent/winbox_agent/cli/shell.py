@@ -393,7 +393,15 @@ class Interpreter:
     def cmd_add(self, m: Menu, words: Sequence[Word]) -> None:
         values, extra = self._values(m, words, extra=("copy-from", "place-before"))
         copy_from = self._items(m, Word("", None, extra["copy-from"]))[0] if "copy-from" in extra else None
-        before = self._items(m, Word("", None, extra["place-before"]))[0] if "place-before" in extra else None
+        before = None
+        if "place-before" in extra:
+            where = extra["place-before"]
+            # a number just past the last item (0 in an empty list) places at the end
+            numbers = self.numbers.get(m.path) if where.isdigit() else None
+            if numbers is None and where.isdigit():
+                numbers = self._listing(m)
+            if not (where.isdigit() and int(where) == len(numbers or ())):
+                before = self._items(m, Word("", None, where))[0]
         new_id = self.router.add(m.path, values, session=self.session, place_before=before, copy_from=copy_from)
         if self.json_mode:
             self.out(json.dumps({"ret": new_id}))
