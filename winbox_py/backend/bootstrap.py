@@ -547,7 +547,9 @@ async def run_loader(connection: paramiko.Transport, endpoint: Endpoint, python:
     whether the device now has the payload cached, and whether it was sent."""
     command = loader_command(python, payload, send_now, options, use_sudo)
     chan = await _open_channel(connection, command, timeout)
-    transport = SSHTransport(chan, connection, f"{endpoint.user}@{endpoint.display}")
+    # the transport owns (closes) the connection only once the agent runs: a
+    # loader that failed leaves it open for another try
+    transport = SSHTransport(chan, None, f"{endpoint.user}@{endpoint.display}")
     try:
         if send_now:
             transport.writer.write(payload.blob)
@@ -574,6 +576,7 @@ async def run_loader(connection: paramiko.Transport, endpoint: Endpoint, python:
             elif words[:1] == ["ok"]:
                 if words[1:2] != [payload.sha256]:
                     raise ConnectError("agent-failed", f"{endpoint.display}: the loader started another agent version")
+                transport.adopt_connection(connection)
                 return transport, words[2:3] == ["cached"], send_now
     except BaseException:
         transport.close()

@@ -31,6 +31,8 @@ READER_LIMIT = 256 * 1024          # StreamReader pauses us at twice this
 HIGH_WATER = 1024 * 1024           # drain() waits above this many queued bytes
 LOW_WATER = 256 * 1024             # ... until the queue is down to this
 STDERR_LINES = 50
+EXIT_STATUS_WAIT = 2.0             # seconds the reader waits for the exit status after EOF
+_EOF = b"\0end-of-input"  # a queue entry (compared by identity) meaning "shut down writing"
 
 
 class _Pauser:
@@ -95,7 +97,7 @@ class ChannelWriter:
         if not data or self._closing:
             return
         with self._cond:
-            self._queue.append(bytes(data))
+            self._queue.append(data if data is _EOF else bytes(data))
             self._pending += len(data)
             self._cond.notify()
 
@@ -104,7 +106,11 @@ class ChannelWriter:
             self.write(chunk)
 
     def can_write_eof(self) -> bool:
-        return False
+        return True
+
+    def write_eof(self) -> None:
+        """After what is queued, tell the remote process its stdin ended."""
+        self.write(_EOF)
 
     def is_closing(self) -> bool:
         return self._closing
@@ -144,7 +150,10 @@ class ChannelWriter:
                     chunk = self._queue.popleft()
                 if self.error is None:
                     try:
-                        self._channel.sendall(chunk)
+                        if chunk is _EOF:
+                            self._channel.shutdown_write()
+                        else:
+                            self._channel.sendall(chunk)
                     except Exception as exc:  # socket.error, EOFError, SSHException
                         self.error = exc
                 with self._cond:
@@ -174,6 +183,7 @@ class SSHTransport:
         self.connection = connection
         self.description = description
         self._stderr: collections.deque[str] = collections.deque(maxlen=STDERR_LINES)
+        self._exit_status: int | None = None
         self._pauser = _Pauser()
         self.reader = asyncio.StreamReader(limit=READER_LIMIT, loop=self._loop)
         self.reader.set_transport(self._pauser)  # type: ignore[arg-type]
@@ -183,6 +193,15 @@ class SSHTransport:
         self.writer = ChannelWriter(channel, self._loop, self._writer_done)
         threading.Thread(target=self._read_stdout, name="ssh-reader", daemon=True).start()
         threading.Thread(target=self._read_stderr, name="ssh-stderr", daemon=True).start()
+
+    def adopt_connection(self, connection: paramiko.Transport) -> None:
+        """Close ``connection`` together with this transport (now, if already closed)."""
+        with self._lock:
+            done = self._open_threads == 0
+            if not done:
+                self.connection = connection
+        if done:
+            connection.close()
 
     # --- what the session uses ------------------------------------------------
 
@@ -199,25 +218,21 @@ class SSHTransport:
 
     @property
     def exit_status(self) -> int | None:
-        """The remote process's exit status once it ended, else None."""
-        if self._channel.exit_status_ready():
-            return self._channel.recv_exit_status()
-        return None
+        """The remote process's exit status once stdout ended (None: unknown)."""
+        return self._exit_status
 
     def stderr_lines(self) -> list[str]:
         """The last lines the remote process wrote to stderr."""
         with self._lock:
             return list(self._stderr)
 
-    async def wait_exit_status(self, timeout: float = 2.0) -> int | None:
-        """The exit status, waiting up to ``timeout`` for it to arrive."""
-        deadline = self._loop.time() + timeout
-        while self._loop.time() < deadline:
-            status = self.exit_status
-            if status is not None:
-                return status
-            await asyncio.sleep(0.01)
-        return self.exit_status
+    async def wait_exit_status(self, timeout: float = 5.0) -> int | None:
+        """The exit status, once the process ended (waits for the channel to close)."""
+        try:
+            await asyncio.wait_for(self.wait_closed(), timeout)
+        except asyncio.TimeoutError:
+            pass
+        return self._exit_status
 
     # --- threads ------------------------------------------------------------------
 
@@ -235,6 +250,12 @@ class SSHTransport:
                     break
                 _call_soon(self._loop, self._feed, data)
         finally:
+            # the exit status follows stdout's end closely: keep it before closing
+            event = getattr(self._channel, "status_event", None)
+            if event is not None:
+                event.wait(EXIT_STATUS_WAIT)
+            if self._channel.exit_status_ready():
+                self._exit_status = self._channel.recv_exit_status()
             _call_soon(self._loop, self._feed_eof)
             # the remote process is gone: stop the writer too
             self.writer.close()
@@ -284,10 +305,11 @@ class SSHTransport:
         with self._lock:
             self._open_threads -= 1
             last = self._open_threads == 0
+            connection = self.connection
         if last:
-            if self.connection is not None:
+            if connection is not None:
                 try:
-                    self.connection.close()
+                    connection.close()
                 except Exception:
                     pass
             _call_soon(self._loop, self._set_done)
