@@ -329,21 +329,20 @@ class TableModel(QAbstractTableModel):
         else:
             ids = [i for i, r in rows.items() if pred(r)]
         if self._sort_column < 0:
-            seq = self._seq
-            ids.sort(key=seq.__getitem__)
-            return ids
+            return ids  # rows (a dict) iterate in arrival order
+        # rows (a dict) iterate in arrival order, so ties keep the agent's order (sort is stable)
         col_key = sort_key(self.columns[self._sort_column])
-        seq = self._seq
-        ids.sort(key=seq.__getitem__)  # ties keep the agent's order (sort is stable)
-        ids.sort(key=lambda i: col_key(rows[i]), reverse=self._sort_order == Qt.DescendingOrder)
-        return ids
+        keyed = [(col_key(rows[i]), i) for i in ids] if pred is not None else \
+            [(col_key(r), i) for i, r in rows.items()]
+        keyed.sort(key=_first, reverse=self._sort_order == Qt.DescendingOrder)
+        return [i for _k, i in keyed]
 
-    def _relayout(self) -> None:
+    def _relayout(self, same_members: bool = False) -> None:
         """Recompute order (and membership) keeping selections where rows stay."""
         old_view = self._view
         new_view = self._compute_view()
         self._key = self._make_key()
-        if len(new_view) != len(old_view) or set(new_view) != set(old_view):
+        if len(new_view) != len(old_view) or (not same_members and set(new_view) != set(old_view)):
             self.beginResetModel()
             self._view = new_view
             self.endResetModel()
@@ -353,8 +352,18 @@ class TableModel(QAbstractTableModel):
         persistent = self.persistentIndexList()
         self._view = new_view
         if persistent:
-            pos = {item_id: i for i, item_id in enumerate(new_view)}
-            new = [self.index(pos[old_view[p.row()]], p.column()) if p.isValid() else QModelIndex() for p in persistent]
+            wanted = {old_view[p.row()] for p in persistent if p.isValid() and p.row() < len(old_view)}
+            pos = {}
+            if len(wanted) <= 64:
+                for item_id in wanted:
+                    p = self._find_pos(item_id, self._key)
+                    if p is not None:
+                        pos[item_id] = p
+            else:
+                pos = {item_id: i for i, item_id in enumerate(new_view) if item_id in wanted}
+            new = [self.index(pos[old_view[p.row()]], p.column())
+                   if p.isValid() and p.row() < len(old_view) and old_view[p.row()] in pos else QModelIndex()
+                   for p in persistent]
             self.changePersistentIndexList(persistent, new)
         self.layoutChanged.emit()
 
@@ -364,7 +373,7 @@ class TableModel(QAbstractTableModel):
         self._sort_column = column if 0 <= column < len(self.columns) else -1
         self._sort_order = order
         self._key = self._make_key()
-        self._relayout()
+        self._relayout(same_members=True)
 
     def set_filter(self, rules: Sequence[Rule] = (), find: str | None = None) -> None:
         """Show only rows passing every rule and containing ``find`` in a shown column."""
@@ -473,6 +482,10 @@ class TableModel(QAbstractTableModel):
 
 _ITALIC = QFont()
 _ITALIC.setItalic(True)
+
+
+def _first(pair: tuple) -> Any:
+    return pair[0]
 
 
 class _Reverse:

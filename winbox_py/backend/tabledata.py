@@ -12,6 +12,7 @@ filters a million rows in well under a second.
 from __future__ import annotations
 
 import re
+import socket
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Sequence
 
@@ -87,9 +88,11 @@ def row_tuple(fields: Sequence[str], row: dict) -> tuple:
 
 
 _NUM = re.compile(r"-?\d+")
+_inet_aton = socket.inet_aton
+_inet_pton = socket.inet_pton
+_AF_INET6 = socket.AF_INET6
 _DUR = re.compile(r"(\d+)(w|d|h|ms|m|s)")
 _DUR_SCALE = {"w": 604800, "d": 86400, "h": 3600, "m": 60, "s": 1, "ms": 0.001}
-_SPLIT_ADDR = re.compile(r"[./:@-]")
 
 
 def _int_key(v: str) -> tuple:
@@ -117,23 +120,17 @@ def _duration_key(v: str) -> tuple:
 
 
 def _address_key(v: str) -> tuple:
+    head, _, tail = v.partition("/")
+    try:
+        return (0, _inet_aton(head), tail.zfill(3), "")
+    except OSError:
+        pass
     if not v:
-        return (2,)
-    if ":" in v and "." not in v.split("/")[0]:
-        parts = []
-        for p in _SPLIT_ADDR.split(v):
-            try:
-                parts.append(int(p, 16) if p else 0)
-            except ValueError:
-                return (3, v)
-        return (1, *parts)
-    parts = []
-    for p in _SPLIT_ADDR.split(v):
-        if p.isdigit():
-            parts.append(int(p))
-        else:
-            return (3, v)
-    return (0, *parts)
+        return (2, b"", "", "")
+    try:
+        return (1, _inet_pton(_AF_INET6, head.split("%")[0]), tail.zfill(3), "")
+    except (OSError, ValueError):
+        return (3, b"", "", v)
 
 
 def _id_key(v: str) -> int:
