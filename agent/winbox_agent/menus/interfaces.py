@@ -45,7 +45,7 @@ def _interface_rows(router):
                 ".dynamic": bool(view.get(".dynamic")), "slave": bool(view.get("slave")),
             }
             for name in TRAFFIC:
-                row[name] = view.get(name, 0) if row["running"] or view.get(name) else 0
+                row[name] = view.get(name) or 0
             rows.append(row)
     return rows
 

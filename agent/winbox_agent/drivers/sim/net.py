@@ -330,7 +330,9 @@ class Traffic(Behaviour):
         return float(base), float(period), phase, size
 
     def _running(self, path: str, view: Dict[str, Any]) -> bool:
-        state = {"running": not view.get("disabled")}
+        """Running as the interface's own view says (without asking this behaviour)."""
+        has_prop = self.router.schema[path].prop("running") is not None
+        state = {"running": has_prop and not view.get("disabled")}
         for b in self.sim.behaviours:
             if b is not self and path in b.paths:
                 r = b.runtime(path, view)
