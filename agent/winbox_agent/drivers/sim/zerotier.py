@@ -63,7 +63,7 @@ class ZeroTier(Behaviour):
     """Instances, networks, peers and the controller of the simulated device."""
 
     paths = ("/zerotier", "/zerotier/interface", "/zerotier/peer", "/zerotier/controller",
-             "/zerotier/controller/member", "/ip/address")
+             "/zerotier/controller/member", "/ip/address", "/ip/route")
 
     # -- helpers ------------------------------------------------------------------
     def _view(self, path: str, item: Dict[str, Any]) -> Dict[str, Any]:
@@ -192,7 +192,7 @@ class ZeroTier(Behaviour):
             return None
         ips = member.get("ip-address") or []
         ip = ips[0] if ips else self.assignments(ctrl).get(member[".id"])
-        if ip is None:
+        if ip is None or ipaddress.ip_address(ip).version != 4:
             return None
         plen = ipaddress.ip_address(ip).max_prefixlen
         for r in ctrl.get("routes") or []:
@@ -336,17 +336,39 @@ class ZeroTier(Behaviour):
     def dynamic(self, path: str) -> List[Dict[str, Any]]:
         if path == "/zerotier/peer":
             return self.peers()
-        if path == "/ip/address":
+        if path in ("/ip/address", "/ip/route"):
             out = []
             for iface in self._views("/zerotier/interface"):
                 if not iface.get("allow-managed") or self.status(iface) != "OK":
                     continue
-                addr = self.managed_address(iface)
-                if addr:
-                    out.append({".id": "*%X" % (0x7D000000 | (self.sim.rand("zt-addr", iface[".id"]) & 0xFFFFFF)),
-                                "address": addr, "interface": iface[".id"]})
+                if path == "/ip/address":
+                    addr = self.managed_address(iface)
+                    if addr:
+                        out.append({".id": self._dyn_id("zt-addr", iface[".id"]), "address": addr,
+                                    "interface": iface[".id"]})
+                else:
+                    out.extend(self.pushed_routes(iface))
             return out
         return []
+
+    def _dyn_id(self, *key: Any) -> str:
+        return "*%X" % (0x7D000000 | (self.sim.rand(*key) & 0xFFFFFF))
+
+    def pushed_routes(self, iface: Dict[str, Any]) -> List[Dict[str, Any]]:
+        """Routes via a gateway that our own controller pushes on a network (``Dst@Gw``)."""
+        ctrl = self.controller_of(iface.get("network") or "")
+        mine = self.managed_address(iface) if ctrl is not None else None
+        subnet = ipaddress.ip_interface(mine).network if mine else None
+        out = []
+        for r in (ctrl or {}).get("routes") or []:
+            dst, _, gw = r.partition("@")
+            if gw and ipaddress.ip_network(dst).version == 4:
+                if ipaddress.ip_network(dst).prefixlen == 0 and not iface.get("allow-default"):
+                    continue
+                out.append({".id": self._dyn_id("zt-route", iface[".id"], r), "dst-address": dst,
+                            "gateway": gw, "distance": 1,
+                            "active": subnet is not None and ipaddress.ip_address(gw) in subnet})
+        return out
 
     def command(self, path: str, name: str, item_id: Optional[str], args: Dict[str, Any]) -> Optional[Iterator[Dict[str, str]]]:
         return None
