@@ -272,8 +272,22 @@ def test_place_before_and_move(dev):
     assert [r["comment"] for r in dev.rows("/ip/firewall/filter")] == ["c", "first", "a", "b"]
     dev.run("/ip firewall filter print\n/ip firewall filter move 0")
     assert [r["comment"] for r in dev.rows("/ip/firewall/filter")] == ["first", "a", "b", "c"]
-    msg = dev.fails("/ip firewall filter print\n/ip firewall filter add chain=input place-before=9")
-    assert "9" in msg
+    # a number past the end of the last print appends (the documents' examples
+    # are written for a device with a default firewall)
+    dev.run("/ip firewall filter print\n/ip firewall filter add chain=input comment=last place-before=9")
+    assert [r["comment"] for r in dev.rows("/ip/firewall/filter")] == ["first", "a", "b", "c", "last"]
+    msg = dev.fails("/ip firewall filter add chain=input place-before=nosuch")
+    assert "nosuch" in msg
+
+
+def test_road_warrior_firewall_on_a_fresh_device(dev):
+    dev.run("""
+        /ip firewall filter
+        add action=accept chain=input comment="allow WireGuard" dst-port=13231 protocol=udp place-before=1
+        /ip firewall filter
+        add action=accept chain=input comment="allow WireGuard traffic" src-address=192.168.100.0/24 place-before=1
+    """)
+    assert [r["comment"] for r in dev.rows("/ip/firewall/filter")] == ["allow WireGuard", "allow WireGuard traffic"]
 
 
 # --- document 004: OpenVPN client routes and MLPPP ------------------------------------------

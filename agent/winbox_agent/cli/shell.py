@@ -396,11 +396,13 @@ class Interpreter:
         before = None
         if "place-before" in extra:
             where = extra["place-before"]
-            # a number just past the last item (0 in an empty list) places at the end
+            # a number at or past the end of the last print (0 or 1 in an empty
+            # list, as the documents' examples written for a default firewall
+            # use) places at the end
             numbers = self.numbers.get(m.path) if where.isdigit() else None
             if numbers is None and where.isdigit():
                 numbers = self._listing(m)
-            if not (where.isdigit() and int(where) == len(numbers or ())):
+            if not (where.isdigit() and int(where) >= len(numbers or ())):
                 before = self._items(m, Word("", None, where))[0]
         new_id = self.router.add(m.path, values, session=self.session, place_before=before, copy_from=copy_from)
         if self.json_mode:
