@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import List
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 REPO = Path(__file__).resolve().parents[2]
 if str(REPO / "agent") not in sys.path:
@@ -180,6 +182,20 @@ def test_print_where(sh):
     assert "unknown parameter" in sh.error("/ip pool print where bogus=1").message
 
 
+def test_where_with_quotes_and_parentheses(sh):
+    sh('/ip pool\nadd name=a ranges=10.0.0.0/24 comment="x y"\nadd name=b ranges=10.0.1.0/24 comment="f(x)"\n'
+       'add name=c ranges=10.0.2.0/24')
+    names = lambda where: [r["name"] for r in sh.json("print where " + where)]  # noqa: E731
+    assert names('comment~"x y"') == ["a"]
+    assert names('(comment~"x y")') == ["a"]
+    assert names('(name=a or name=b) and comment="x y"') == ["a"]
+    assert names("name=c || (name=b && comment=f(x))") == ["b", "c"]
+    assert names("not (name=b)") == ["a", "c"]
+    assert names("((name=b))") == ["b"]
+    assert "missing )" in sh.error("print where (name=a").message
+    assert sh.error("print where name=a)").message == "unexpected word ) in where"
+
+
 def test_print_forms(sh):
     sh('/ip pool\nadd name=a ranges=10.0.0.0/24 comment="first pool"\nadd name=b ranges=10.0.1.0/24')
     table = sh("print")
@@ -297,6 +313,16 @@ def test_export_of_one_menu(sh):
     sh("/ip pool add name=a ranges=10.0.0.0/24\n/system identity set name=edge")
     out = sh("/ip pool export")
     assert "/ip pool" in out and "add name=a ranges=10.0.0.0/24" in out and "identity" not in out
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=60))
+def test_any_value_reads_back_through_quote(text):
+    """What export writes for a value (quote) is read back as that value, whatever it holds."""
+    lines = list(logical_lines("/ip pool set a comment=" + quote(text)))
+    assert len(lines) == 1
+    word = split_commands(lines[0][1])[0][-1]
+    assert word.key == "comment" and word.value == text
 
 
 # --- the real process ------------------------------------------------------------------------

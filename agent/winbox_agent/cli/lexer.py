@@ -38,7 +38,9 @@ def logical_lines(script: str) -> Iterator[Tuple[int, str]]:
     """(first line number, text) of each logical line, continuations joined."""
     buf: List[str] = []
     start = 0
-    for number, raw in enumerate(script.splitlines(), 1):
+    # only \n ends a line: str.splitlines() would also split at \x85, \u2028
+    # and other characters a quoted value may hold
+    for number, raw in enumerate(script.split("\n"), 1):
         line = raw.rstrip("\r")
         if not buf:
             start = number
@@ -156,9 +158,13 @@ def split_commands(line: str) -> List[List[Word]]:
             i = k
             continue
         if j < n and line[j] in "\"[":
-            # a word running into a quote: keep it as typed
+            # a word running into a quote (comment~"x y"): keep it as typed,
+            # quoted parts whole
             k = j
             while k < n and line[k] not in " \t;":
+                if line[k] == '"':
+                    _, k = _quoted(line, k)
+                    continue
                 k += 1
             words.append(Word(line[i:k], None, line[i:k]))
             i = k

@@ -604,7 +604,32 @@ class WhereParser:
     def __init__(self, interp: Interpreter, m: Menu, words: List[Word]):
         self.interp = interp
         self.m = m
-        self.words = words
+        self.words = self._parens(words)
+
+    @staticmethod
+    def _parens(words: List[Word]) -> List[Word]:
+        """Parentheses as words of their own: the lexer gives ``(name=a`` and
+        ``b)`` as one word each.  Parentheses balanced inside a value stay."""
+        out: List[Word] = []
+        for w in words:
+            if w.expr or (w.key is None and w.quoted):
+                out.append(w)
+                continue
+            head = w.key if w.key is not None else w.value
+            while len(head) > 1 and head.startswith("("):
+                out.append(Word("(", None, "("))
+                head = head[1:]
+            tail = w.value if w.key is not None else head
+            closing = 0
+            if not (w.key is not None and w.quoted):
+                while len(tail) > 1 and tail.endswith(")") and tail.count(")") > tail.count("("):
+                    tail, closing = tail[:-1], closing + 1
+            if w.key is None:
+                out.append(Word(tail, None, tail))
+            else:
+                out.append(Word("%s=%s" % (head, tail), head, tail, w.quoted, w.expr))
+            out.extend(Word(")", None, ")") for _ in range(closing))
+        return out
 
     def parse(self) -> Callable[[Dict[str, str], Dict[str, Any]], bool]:
         pred = self._or()
@@ -648,8 +673,9 @@ class WhereParser:
         w = self.words.pop(0)
         if w.key is None and w.value == "(":
             inner = self._or()
-            if self._peek() == ")":
-                self.words.pop(0)
+            if self._peek() != ")":
+                raise RouterError("missing ) in where expression", "argument")
+            self.words.pop(0)
             return inner
         if w.key is not None:
             key, op = w.key, "="
