@@ -12,14 +12,31 @@ words of :data:`PROFILE_REF`) and every other profile by id.  That keeps the
 usual ``profile=default`` out of ``export`` as RouterOS does.
 """
 
-from ..errors import RouterError
+from ..errors import RouterError, ValueProblem
 from ..schema import FLAG_DISABLED, Flag, Prop, comment_prop, disabled_prop, menu
 from ..types import Bool, Duration, Enum, Int, IPv4, ListOf, Name, OneOf, Prefix, Ref, Str
 
 FACTORY_PROFILES = ("default", "default-encryption")
 
-#: A reference to a PPP profile: the factory ones by name, the others by id.
-PROFILE_REF = Ref("/ppp/profile", words=FACTORY_PROFILES)
+
+
+class ProfileRef(Ref):
+    """A reference to a PPP profile: the factory ones by name, the others by
+    id; an unknown name is refused with the list of profiles there are."""
+
+    def __init__(self):
+        super().__init__("/ppp/profile", words=FACTORY_PROFILES)
+
+    def parse(self, text, ctx=None):
+        try:
+            return super().parse(text, ctx)
+        except ValueProblem:
+            rows = ctx.rows(self.target, runtime=False) if hasattr(ctx, "rows") else []
+            names = [r.get("name") for r in rows if r.get("name")] or list(FACTORY_PROFILES)
+            raise ValueProblem("no such profile %s (the profiles are %s)" % (text.strip(), ", ".join(names))) from None
+
+
+PROFILE_REF = ProfileRef()
 
 #: A client address or pool: ``10.0.0.1`` or the name of an /ip pool.
 ADDRESS_OR_POOL = OneOf(IPv4(), Ref("/ip/pool"))
