@@ -144,6 +144,7 @@ class Interpreter:
         if is_console_escape(line):
             return self.leave_console()
         if self.guest is not None:
+            self.guest.json_mode = self.json_mode
             try:
                 return self.guest.run_line(line, number)
             except SystemExit:  # /quit in the guest comes back here

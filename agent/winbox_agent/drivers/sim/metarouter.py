@@ -162,7 +162,7 @@ class MetaRouter(Behaviour):
             return True
         size = after.get("disk-size")
         if isinstance(size, int) and size and ch.before.get("disk-size") != size:
-            used = self.used_disk(after)
+            used = self.used_disk(dict(after, **{"disk-size": "unlimited"}))
             if size < used:
                 raise RouterError("disk-size: %dkiB is less than the %dkiB the virtual machine uses" % (size, used),
                                   "argument", "disk-size")
