@@ -109,9 +109,9 @@ def kill_user_processes(uid: int) -> None:
         for d in Path("/proc").iterdir():
             if d.name.isdigit():
                 try:
-                    if d.stat().st_uid == uid:
+                    if d.stat().st_uid == uid and (d / "stat").read_text().rsplit(")", 1)[1].split()[0] not in "ZX":
                         pids.append(int(d.name))
-                except OSError:
+                except (OSError, IndexError):
                     pass
         if not pids:
             return

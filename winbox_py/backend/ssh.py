@@ -29,11 +29,11 @@ from __future__ import annotations
 
 import base64
 import binascii
-import fnmatch
 import getpass
 import hashlib
 import hmac
 import os
+import re
 import socket
 from dataclasses import dataclass
 from pathlib import Path
@@ -206,7 +206,9 @@ def _pattern_matches(pattern: str, name: str) -> bool:
             return hmac.compare_digest(base64.b64encode(mac).decode(), digest)
         except (ValueError, binascii.Error):
             return False
-    return fnmatch.fnmatchcase(name.lower(), pattern.lower())
+    # OpenSSH patterns know only * and ? ("[host]:port" brackets are literal)
+    regex = "".join(".*" if ch == "*" else "." if ch == "?" else re.escape(ch) for ch in pattern.lower())
+    return re.fullmatch(regex, name.lower()) is not None
 
 
 def _host_field_matches(field: str, name: str) -> bool:

@@ -221,6 +221,13 @@ class SSHTransport:
         """The remote process's exit status once stdout ended (None: unknown)."""
         return self._exit_status
 
+    def describe(self) -> str:
+        return f"{self.description} over SSH" if self.description else "SSH"
+
+    def diagnostics(self) -> str:
+        """What the remote process wrote on stderr (its last lines)."""
+        return "\n".join(self.stderr_lines()).strip()
+
     def stderr_lines(self) -> list[str]:
         """The last lines the remote process wrote to stderr."""
         with self._lock:
