@@ -33,19 +33,18 @@ def _running(router: Any, item_id: Optional[str]) -> bool:
 
 
 def _up_since(sim: Any, *ids: str) -> Optional[float]:
-    """When all of ``ids`` were last up (the latest of their start times)."""
+    """When all of ``ids`` were last up (the latest of their start times);
+    factory items that were never changed have been up since boot."""
     times = []
     for i in ids:
-        t = sim.since.get(i, sim.boot if i in _factory_ids(sim) else None)
+        t = sim.since.get(i)
         if t is None:
-            return None
+            item = sim.router.store.get(i) or {}
+            if not item.get(".factory") or item.get("disabled"):
+                return None
+            t = sim.boot if sim.boot is not None else sim.now()
         times.append(t)
     return max(times) if times else None
-
-
-def _factory_ids(sim: Any) -> set:
-    return {it[".id"] for m in sim.router.schema.values() if m.factory
-            for it in sim.router.store.items(m.path) if it.get(".factory")}
 
 
 # -- bridges -----------------------------------------------------------------------
@@ -59,7 +58,8 @@ class Bridges(Behaviour):
     def apply(self, changes: List[Change]) -> None:
         for ch in changes:
             if ch.path == "/interface/bridge" and ch.before is None and ch.after is not None:
-                ch.after.setdefault(".mac", self.sim.mac("bridge", ch.after.get("name"), ch.id))
+                # from the name it was made with, so an exported and re-imported bridge keeps it
+                ch.after.setdefault(".mac", self.sim.mac("bridge", ch.after.get("name")))
 
     def _ports(self, bridge_id: str) -> List[Dict[str, Any]]:
         return [p for p in self.router.store.items("/interface/bridge/port") if p.get("bridge") == bridge_id]
@@ -145,23 +145,29 @@ class Routes(Behaviour):
                 "immediate-gw": name, "distance": 0, "scope": 10, "target-scope": 5, "routing-table": "main",
                 "pref-src": str(ip.ip), "active": running[iface_id], ".dynamic": True, ".connect": True,
             })
+        # reachable networks by prefix length: {length: {network number: interface name}}
+        nets: Dict[int, Dict[int, str]] = {}
+        for c in connected:
+            if c["active"]:
+                net = ipaddress.IPv4Network(c["dst-address"])
+                nets.setdefault(net.prefixlen, {}).setdefault(
+                    int(net.network_address) >> (32 - net.prefixlen), c["immediate-gw"])
         static: Dict[str, Dict[str, Any]] = {}
         best: Dict[Tuple[str, str], Tuple[int, int, str]] = {}
         for r in connected:
             if r["active"]:
-                key2 = ("main", r["dst-address"])
-                best.setdefault(key2, (0, -1, r[".id"]))
+                best.setdefault(("main", r["dst-address"]), (0, -1, r[".id"]))
         m = self.router.menu("/ip/route")
         for n, item in enumerate(self.router.store.items("/ip/route")):
             view = self.router.view(m, item, runtime=False)
-            reach, gw = self._reach(view, connected)
+            reach, gw = self._reach(view, nets, running)
             static[item[".id"]] = {"immediate-gw": gw}
             if view.get("disabled") or not reach:
                 continue
-            key2 = (view.get("routing-table") or "main", view.get("dst-address"))
+            dest = (view.get("routing-table") or "main", view.get("dst-address"))
             cand = (view.get("distance") or 1, n, item[".id"])
-            if key2 not in best or cand < best[key2]:
-                best[key2] = cand
+            if dest not in best or cand < best[dest]:
+                best[dest] = cand
         winners = {b[2] for b in best.values()}
         for rid, st in static.items():
             st["active"] = rid in winners
@@ -169,21 +175,25 @@ class Routes(Behaviour):
         self._cache = (key, table)
         return table
 
-    def _reach(self, view: Dict[str, Any], connected: List[Dict[str, Any]]) -> Tuple[bool, Optional[str]]:
+    def _reach(self, view: Dict[str, Any], nets: Dict[int, Dict[int, str]],
+               running: Dict[str, bool]) -> Tuple[bool, Optional[str]]:
         if view.get("blackhole"):
             return True, None
         gw = view.get("gateway")
         if not gw:
             return False, None
         if isinstance(gw, str) and gw.startswith("*"):
-            return _running(self.router, gw), self.router.name_of(gw)
+            if gw not in running:
+                running[gw] = _running(self.router, gw)
+            return running[gw], self.router.name_of(gw)
         try:
-            addr = ipaddress.ip_address(gw)
+            addr = int(ipaddress.IPv4Address(gw))
         except ValueError:
             return False, None
-        for c in connected:
-            if c["active"] and addr in ipaddress.ip_network(c["dst-address"]):
-                return True, "%s%%%s" % (gw, c["immediate-gw"])
+        for length in sorted(nets, reverse=True):  # the longest matching prefix
+            iface = nets[length].get(addr >> (32 - length))
+            if iface is not None:
+                return True, "%s%%%s" % (gw, iface)
         return False, None
 
     def runtime(self, path: str, view: Dict[str, Any]) -> Dict[str, Any]:
@@ -205,7 +215,19 @@ class Firewall(Behaviour):
     paths = ("/ip/firewall/filter", "/ip/firewall/nat")
     BUILTIN = {"/ip/firewall/filter": ("input", "forward", "output"), "/ip/firewall/nat": ("srcnat", "dstnat")}
 
+    def __init__(self, sim: Any):
+        super().__init__(sim)
+        self._cache: Dict[str, Tuple[int, set]] = {}
+
     def _reached(self, path: str) -> set:
+        cached = self._cache.get(path)
+        if cached and cached[0] == self.router.store.revision:
+            return cached[1]
+        reached = self._chains(path)
+        self._cache[path] = (self.router.store.revision, reached)
+        return reached
+
+    def _chains(self, path: str) -> set:
         rules = [r for r in self.router.store.items(path) if not r.get("disabled")]
         reached = set(self.BUILTIN[path])
         grew = True
