@@ -362,11 +362,32 @@ class Traffic(Behaviour):
                     state["running"] = r["running"]
         return bool(state["running"]) and not view.get("disabled")
 
-    def _uptime(self, item_id: str) -> float:
-        start = _up_since(self.sim, item_id)
+    def apply(self, changes: List[Change]) -> None:
+        """Counting starts when an interface is added or enabled; a rename or
+        an MTU change keeps the counters (kept in the sim's notes)."""
+        notes = self.sim.notes.setdefault("traffic", {})
+        for ch in changes:
+            if ch.path not in self.paths:
+                continue
+            now_up = ch.after is not None and not ch.after.get("disabled")
+            was_up = ch.before is not None and not ch.before.get("disabled")
+            if now_up and not was_up:
+                notes[ch.id] = self.sim.now()
+            elif now_up and ch.id not in notes:  # changed while up: keep counting from before
+                notes[ch.id] = self._start(ch.id)
+            elif not now_up:
+                notes.pop(ch.id, None)
+
+    def _start(self, item_id: str) -> float:
+        start = self.sim.notes.get("traffic", {}).get(item_id)
+        if start is None:
+            start = _up_since(self.sim, item_id)
         if start is None:
             start = self.sim.boot if self.sim.boot is not None else self.sim.now()
-        return max(0.0, self.sim.now() - start)
+        return start
+
+    def _uptime(self, item_id: str) -> float:
+        return max(0.0, self.sim.now() - self._start(item_id))
 
     def _bytes(self, item_id: str, direction: str, t: float) -> int:
         base, period, phase, _ = self._params(item_id, direction)
