@@ -34,6 +34,13 @@ def _client_validate(router, view):
         raise RouterError("pool-name: must be set when request includes prefix", "argument", "pool-name")
 
 
+def _client_derive(router, view):
+    """A client is named by its interface (one client per interface), so
+    ``renew client-test`` works as in RouterOS."""
+    iface = view.get("interface")
+    return {"name": router.name_of(iface)} if iface else {}
+
+
 menu("/ipv6/dhcp-client", [
     Prop("interface", Ref("interface"), required=True, unique=True, doc="Interface the client runs on."),
     Prop("request", Flags("address", "prefix", allow_empty=False), default=["prefix"],
@@ -52,7 +59,7 @@ menu("/ipv6/dhcp-client", [
     Prop("address", Prefix(6), readonly=True, tab="Status", doc="The address received (request=address)."),
     Prop("dhcp-server-v6", IPv6(), readonly=True, tab="Status", doc="The server's link-local address."),
     Prop("expires-after", Duration(), readonly=True, tab="Status", doc="Time until the binding expires."),
-], validate=_client_validate, title="DHCPv6 Client", group="IPv6",
+], validate=_client_validate, derive=_client_derive, title="DHCPv6 Client", group="IPv6",
     flags=[FLAG_DYNAMIC, FLAG_DISABLED, FLAG_INVALID], columns=["interface", "status", "prefix", "expires-after"],
     commands=[Command("renew", item=True, doc="Renew the binding now."),
               Command("release", item=True, doc="Release the binding and ask again.")],
