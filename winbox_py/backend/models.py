@@ -81,6 +81,8 @@ class TableModel(QAbstractTableModel):
         self._sort_order = Qt.AscendingOrder
         self._key: Callable[[str], Any] = self._seq.__getitem__
         self.loaded = False
+        self._order: list[str] | None = None
+        self._placed: dict[str, int] = {}
         self._timer = QTimer(self)
         self._timer.setInterval(TICK_MS)
         self._timer.timeout.connect(self.flush)
@@ -98,8 +100,18 @@ class TableModel(QAbstractTableModel):
         elif op in ("add", "set"):
             row = row_tuple(self.fields, event["row"])
             self._queue_change(row[self._id_index], row)
+            index = event.get("index")
+            if op == "add" and isinstance(index, int):
+                self._pending_changes.setdefault("\0order", None)
+                self._placed[row[self._id_index]] = index
         elif op == "remove":
             self._queue_change(event["row"][ID], None)
+        elif op == "order":
+            self._order = list(event.get("ids") or [])
+            self._pending_changes.setdefault("\0order", None)
+        elif op in ("lost", "reset"):
+            self.clear()  # the rows are stale; after a reset a new listing follows
+            return
         self._arm()
 
     def feed_rows(self, rows: Sequence[dict]) -> None:
@@ -133,6 +145,7 @@ class TableModel(QAbstractTableModel):
         self._view = []
         self._pending_rows = []
         self._pending_changes = {}
+        self._order, self._placed = None, {}
         self.loaded = False
         self.endResetModel()
         self._emit_counts()
@@ -146,8 +159,11 @@ class TableModel(QAbstractTableModel):
         if self._pending_changes:
             changes, self._pending_changes = self._pending_changes, {}
             ready = changes.pop("\0ready", "absent") != "absent"
+            reorder = changes.pop("\0order", "absent") != "absent"
             if changes:
                 self._apply_changes(changes)
+            if reorder:
+                self._apply_order()
             if ready and not self.loaded:
                 self.loaded = True
                 if self._sort_column >= 0:
@@ -180,6 +196,29 @@ class TableModel(QAbstractTableModel):
             self.endInsertRows()
         if self._rows and not new_ids:
             self._data_changed_all()
+
+    def _apply_order(self) -> None:
+        """Items moved (``order``) or added at a position (``add`` with ``index``):
+        renumber the agent's order and lay the view out again."""
+        order, placed = self._order, self._placed
+        self._order, self._placed = None, {}
+        if order is None:
+            order = [i for i in self._rows if i not in placed]
+            for item_id, index in sorted(placed.items(), key=lambda kv: kv[1]):
+                if item_id in self._rows:
+                    order.insert(min(index, len(order)), item_id)
+        known = [i for i in order if i in self._rows]
+        known_set = set(known)
+        rest = [i for i in self._rows if i not in known_set]
+        new_rows = {}
+        self._seq.clear()
+        for n, item_id in enumerate(known + rest):
+            new_rows[item_id] = self._rows[item_id]
+            self._seq[item_id] = n
+        self._next_seq = len(new_rows)
+        self._rows.clear()
+        self._rows.update(new_rows)
+        self._relayout(same_members=True)
 
     def _drop(self, item_id: str) -> None:
         if self._rows.pop(item_id, None) is not None:

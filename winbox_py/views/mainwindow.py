@@ -28,7 +28,8 @@ NOT_AVAILABLE = "not available on this agent"
 
 
 def capabilities(session: Any) -> set[str]:
-    caps = (getattr(session, "facts", {}) or {}).get("capabilities") or getattr(session, "capabilities", None) or []
+    """What the agent offers (from its init), e.g. ``undo``, ``safe-mode``."""
+    caps = getattr(session, "capabilities", None) or (getattr(session, "facts", {}) or {}).get("capabilities") or []
     return set(caps)
 
 
@@ -246,11 +247,11 @@ class MainWindow(QtWidgets.QMainWindow):
         self.connected = False
         for w in self.menu_windows():
             w.connection_lost()
-        self.resources.clear()
+        self.resources.clear_values()
         self.banner.setText("Disconnected%s - reconnecting..." % (": " + reason if reason else ""))
         self.banner.setVisible(True)
         self.tree.setEnabled(False)
-        if hasattr(self.session, "reconnect") and not self._reconnecting:
+        if getattr(self.session, "can_reconnect", hasattr(self.session, "reconnect")) and not self._reconnecting:
             jobs.spawn(self._reconnect_loop(), on_error=lambda exc: None)
 
     async def _reconnect_loop(self) -> None:
@@ -258,6 +259,9 @@ class MainWindow(QtWidgets.QMainWindow):
         self._reconnecting = True
         try:
             while not self.connected and not self._closing:
+                if getattr(self.session, "state", "") == "connected":
+                    self.connection_back()
+                    break
                 try:
                     await self.session.reconnect()
                 except Exception as exc:
@@ -276,9 +280,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self.tree.setEnabled(True)
         self.tree.populate(self.session.schema)
         self._update_title()
-        for w in self.menu_windows():
-            w.restart()
-        self.resources.start(self.session)
+        for w in self.menu_windows():  # the session resubscribed their streams
+            w.connection_back()
         self.show_message("Reconnected")
 
     # -- layout memory -------------------------------------------------------------------------------

@@ -71,6 +71,10 @@ class MenuWindow(QtWidgets.QWidget):
         for pane in self.panes.values():
             pane.connection_lost()
 
+    def connection_back(self) -> None:
+        for pane in self.panes.values():
+            pane.connection_back()
+
     def pane(self, path: str | None = None) -> TablePane:
         if path is None:
             if self.tabs is not None:

@@ -66,6 +66,8 @@ class ResourcesBar(QtWidgets.QWidget):
                 self.show_values(event["rows"][0])
             elif op in ("add", "set"):
                 self.show_values(event["row"])
+            elif op in ("lost", "reset"):
+                self.clear_values()
 
     def show_values(self, row: dict[str, str]) -> None:
         self.values.update(row)
@@ -89,6 +91,10 @@ class ResourcesBar(QtWidgets.QWidget):
 
     def clear(self) -> None:
         self.stop()
+        self.clear_values()
+
+    def clear_values(self) -> None:
+        """Forget the shown values (the connection dropped; the stream resumes)."""
         self.values = {}
         self.cpu.setText("CPU: -")
         self.memory.setText("Memory: -")

@@ -187,10 +187,15 @@ class TablePane(QtWidgets.QWidget):
         self.start()
 
     def connection_lost(self) -> None:
-        """The session dropped: the rows are stale, show none."""
-        self.stop()
+        """The session dropped: the rows are stale, show none. The session
+        resubscribes the stream when it reconnects (a new listing follows)."""
         self.model.clear()
+        self.view.setEnabled(False)
         self.status.setText("connection lost")
+
+    def connection_back(self) -> None:
+        self.view.setEnabled(True)
+        self._show_counts()
 
     # -- selection and actions ----------------------------------------------------------------
     def selected_ids(self) -> list[str]:

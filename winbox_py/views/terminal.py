@@ -79,9 +79,16 @@ class Terminal(QtWidgets.QPlainTextEdit):
         self.setTextInteractionFlags(Qt.TextSelectableByMouse | Qt.TextSelectableByKeyboard)
         self.setFocusPolicy(Qt.StrongFocus)
         facts = getattr(session, "facts", {}) or {}
-        self.prompt = "[%s@%s] > " % (facts.get("user", "admin"), facts.get("identity", "MikroTik"))
+        self._who = "[%s@%s]" % (facts.get("user") or "admin", facts.get("identity") or "MikroTik")
+        self.prompt = self._prompt()
         self.term.write("\n  winbox-py terminal: RouterOS commands run on %s\n\n" % facts.get("hostname", "the router"))
         self._render()
+
+    def _prompt(self) -> str:
+        """``[admin@MikroTik] /ip address> `` as RouterOS shows it."""
+        path = getattr(self.session, "cli_path", "/") or "/"
+        where = " ".join(w for w in path.split("/") if w)
+        return "%s /%s> " % (self._who, where) if where else "%s > " % self._who
 
     # -- drawing ------------------------------------------------------------------------
     def _render(self) -> None:
@@ -179,6 +186,7 @@ class Terminal(QtWidgets.QPlainTextEdit):
             self.term.write("failure: %s\n" % plain(exc))
         finally:
             self.busy = False
+            self.prompt = self._prompt()
             self._render()
             self.ran.emit(line)
 

@@ -1,0 +1,100 @@
+"""GUI test fixtures: real widgets, offscreen, against the real sim agent.
+
+Tests run their scenario as a coroutine on a qasync loop (asyncio on the Qt
+event loop, as the program runs): ``run(scenario())``. ``open_session``
+starts the agent through ``Session.open_local`` on a fresh state directory
+(bridge mode, so a second session on the same directory shares the daemon
+and sees changes live); the daemon is stopped when the test ends.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from winbox_py.views import jobs
+
+pytestmark = pytest.mark.gui
+
+
+@pytest.fixture
+def loop(qapp) -> Iterator[asyncio.AbstractEventLoop]:
+    import qasync
+    loop = qasync.QEventLoop(qapp, already_running=False)
+    asyncio.set_event_loop(loop)
+    yield loop
+    try:
+        loop.run_until_complete(jobs.settle(10))  # let closing windows close their streams
+        jobs.cancel_all()
+        loop.run_until_complete(asyncio.sleep(0.05))
+    finally:
+        jobs.set_reporter(None)
+        loop.close()
+        asyncio.set_event_loop(None)
+
+
+@pytest.fixture
+def run(loop) -> Callable:
+    """Run a coroutine to its end on the Qt loop (with a time limit)."""
+    def runner(coro, timeout: float = 60.0):
+        try:
+            return loop.run_until_complete(asyncio.wait_for(coro, timeout))
+        finally:  # what windows started while closing (streams, session.close) ends here
+            loop.run_until_complete(jobs.settle(10))
+    return runner
+
+
+async def until(condition: Callable[[], object], timeout: float = 10.0, what: str = "condition") -> None:
+    """Let the loop run until ``condition()`` is true."""
+    end = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > end:
+            raise AssertionError("timed out after %.0f s waiting for %s" % (timeout, what))
+        await asyncio.sleep(0.02)
+
+
+def _stop_daemons(state_dirs: list[Path]) -> None:
+    for state in state_dirs:
+        for pidfile in state.rglob("daemon.pid"):
+            try:
+                pid = int(pidfile.read_text().split()[0])
+                os.kill(pid, signal.SIGTERM)
+            except (ValueError, OSError, IndexError):
+                continue
+            for _ in range(100):
+                try:
+                    os.kill(pid, 0)
+                except OSError:
+                    break
+                time.sleep(0.02)
+
+
+@pytest.fixture
+def open_session(tmp_path, run):
+    """``await open_session()``: a Session to the sim agent in this test's state dir."""
+    from winbox_py.backend.session import Session
+    sessions = []
+    state = tmp_path / "router"
+    state.mkdir()
+
+    async def opener(seed: int = 7):
+        s = await Session.open_local(state_dir=str(state), driver="sim", seed=seed)
+        sessions.append(s)
+        return s
+
+    opener.state_dir = state  # type: ignore[attr-defined]
+    yield opener
+
+    async def close_all():
+        for s in sessions:
+            await s.close()
+    try:
+        run(close_all(), timeout=20)
+    finally:
+        _stop_daemons([state])
