@@ -1,12 +1,15 @@
-"""Fixtures of the SSH tests: ``sshd`` (a real OpenSSH server) and ``client``; see sshd.py."""
+"""Fixtures of the SSH tests: ``sshd`` (a real OpenSSH server) and ``client``
+(see sshd.py), and a check that no test leaves an SSH connection open."""
 
-from tests.ssh.sshd import client, sshd  # noqa: F401  (pytest finds fixtures by name here)
+from __future__ import annotations
 
 import threading
 import time
 
 import paramiko
 import pytest
+
+from tests.ssh.sshd import client, sshd  # noqa: F401  (pytest finds fixtures by name here)
 
 
 @pytest.fixture(autouse=True)
@@ -16,11 +19,11 @@ def no_leaked_ssh_connections():
     yield
     deadline = time.monotonic() + 3
     while True:
-        open_ = [t for t in threading.enumerate() if isinstance(t, paramiko.Transport) and t not in before
-                 and t.is_alive()]
-        if not open_ or time.monotonic() > deadline:
+        still_open = [t for t in threading.enumerate()
+                      if isinstance(t, paramiko.Transport) and t not in before and t.is_alive()]
+        if not still_open or time.monotonic() > deadline:
             break
         time.sleep(0.05)
-    for t in open_:
+    for t in still_open:
         t.close()
-    assert not open_, f"test left {len(open_)} SSH connection(s) open"
+    assert not still_open, f"test left {len(still_open)} SSH connection(s) open"

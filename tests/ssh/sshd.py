@@ -19,6 +19,7 @@ agent daemons a bridge started detach from sshd on purpose).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pwd
 import secrets
@@ -123,9 +124,14 @@ def kill_user_processes(uid: int) -> None:
         time.sleep(0.05)
 
 
-@pytest.fixture(scope="session")
-def sshd() -> Iterator[SSHServer]:
-    require_sshd()
+class SSHDFailed(RuntimeError):
+    """The test sshd could not be started."""
+
+
+@contextlib.contextmanager
+def running_sshd() -> Iterator[SSHServer]:
+    """Start the test server (see the module docstring); stop it and remove
+    its users and files on exit. Usable outside pytest (bench/)."""
     root = Path(tempfile.mkdtemp(prefix="winbox-sshd-"))
     root.chmod(0o755)
     is_root = os.geteuid() == 0
@@ -198,7 +204,7 @@ def sshd() -> Iterator[SSHServer]:
             process.wait()
             process = None
         if process is None:
-            pytest.fail("sshd did not start:\n" + log.read_text(errors="replace")[-3000:])
+            raise SSHDFailed("sshd did not start:\n" + log.read_text(errors="replace")[-3000:])
         server = SSHServer(port=port, plain=plain, junk=junk, key=root / "client_key",
                            host_key_pub=(root / "host_ed25519.pub").read_text().strip(),
                            root=root, process=process, log=log, users=users)
@@ -215,6 +221,16 @@ def sshd() -> Iterator[SSHServer]:
             kill_user_processes(user.uid)
             subprocess.run(["userdel", user.name], capture_output=True, timeout=60)
         shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def sshd() -> Iterator[SSHServer]:
+    require_sshd()
+    try:
+        with running_sshd() as server:
+            yield server
+    except SSHDFailed as exc:
+        pytest.fail(str(exc))
 
 
 @dataclass

@@ -66,7 +66,7 @@ MAX_JUNK = 1024 * 1024  # bytes of MOTD and such tolerated before the loader spe
 
 PAYLOAD_HEAD = '''"""winbox-agent, packed by winbox-py: module sources and an import hook."""
 import sys
-import importlib.util
+from importlib.machinery import ModuleSpec
 
 try:  # so that ps and top show winbox-agent
     with open("/proc/self/comm", "w") as _comm:
@@ -87,7 +87,7 @@ class _PackedAgent:
         entry = _SOURCES.get(name)
         if entry is None:
             return None
-        return importlib.util.spec_from_loader(name, self, origin=_file(name), is_package=entry[0])
+        return ModuleSpec(name, self, origin=_file(name), is_package=entry[0])
 
     def create_module(self, spec):
         return None
@@ -175,7 +175,7 @@ sys.exit(main(v))
 '''
 
 # Always importable: the loader and the hook use them.
-BASE_MODULES = ("zlib", "hashlib", "importlib.util")
+BASE_MODULES = ("zlib", "hashlib", "importlib.machinery")
 
 
 @dataclass(frozen=True)

@@ -347,7 +347,28 @@ def dial(endpoint: Endpoint, timeout: float) -> socket.socket | paramiko.ProxyCo
     except OSError as exc:
         raise ConnectError("unreachable", f"{where}: {exc.strerror or exc}") from exc
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    if QUICKACK is not None:
+        sock = QuickAckSocket(sock.family, sock.type, sock.proto, fileno=sock.detach())
     return sock
+
+
+QUICKACK = getattr(socket, "TCP_QUICKACK", None)
+
+
+class QuickAckSocket(socket.socket):
+    """A socket that re-arms TCP_QUICKACK before every read (Linux).
+
+    sshd does not set TCP_NODELAY on sessions without a terminal, so its small
+    writes wait for our acknowledgement, which Linux delays up to 40 ms; the
+    kernel drops quick-ack mode again after a while, hence re-arming it.
+    """
+
+    def recv(self, *args):  # type: ignore[override]
+        try:
+            self.setsockopt(socket.IPPROTO_TCP, QUICKACK, 1)
+        except OSError:
+            pass
+        return super().recv(*args)
 
 
 def open_transport(endpoint: Endpoint, decide: HostKeyDecision, password: str | None = None, *,
