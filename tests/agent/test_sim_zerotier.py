@@ -321,3 +321,12 @@ def test_export_and_import_round_trip(sh, tmp_path, clock):
                                if k not in (".id", "identity.public", "network", "mac-address", "state",
                                             "running", "status", "network-name")} for r in rows]
         assert strip(other.rows(menu + " print")) == strip(sh.rows(menu + " print"))
+
+
+def test_discovery_interfaces_follow_renames_and_exclude_zerotier_ones(sh):
+    sh("/zerotier set zt1 interface=ether1,ether2\n/interface ethernet set ether1 name=wan")
+    assert sh.row("/zerotier print", name="zt1")["interface"] == "wan,ether2"
+    assert sh.error("/interface ethernet set wan name=ether2") == "name: ether2 already exists"
+    sh("/zerotier interface add network=%s" % DOC_NETWORK)
+    assert sh.error("/zerotier set zt1 interface=zerotier1") == \
+        "interface: zerotier1 is a ZeroTier interface; peers are discovered over the others"

@@ -167,6 +167,13 @@ def _instance_derive(router, view):
     return {"identity.public": ":".join(ident.split(":")[:3])}
 
 
+def _instance_validate(router, view):
+    for ref in view.get("interface") or []:
+        if router.store.path_of(ref) == "/zerotier/interface":
+            raise RouterError("interface: %s is a ZeroTier interface; peers are discovered over the others"
+                              % router.name_of(ref), "argument", "interface")
+
+
 def _interface_validate(router, view):
     for other in router.store.items("/zerotier/interface"):
         if other[".id"] != view[".id"] and other.get("network") == view.get("network") \
@@ -205,8 +212,8 @@ menu("/zerotier", [
     Prop("identity", Identity(), secret=True, tab="General",
          doc="The instance's identity (its 40-bit address and key pair); generated when the instance is made."),
     Prop("identity.public", Str(), readonly=True, doc="The public part of the identity (address:0:public-key)."),
-    Prop("interface", Ref("interface", words=("all",), multiple=True), default=["all"],
-         doc="Interfaces used to discover ZeroTier peers (ARP and IP connections)."),
+    Prop("interface", Ref("/interface", words=("all",), multiple=True), default=["all"],
+         doc="Interfaces used to discover ZeroTier peers (ARP and IP connections); not ZeroTier ones."),
     Prop("port", Int(0, 65535), default=9993, doc="UDP port the instance listens to."),
     Prop("route-distance", Int(1, 255), default=1, doc="Distance of routes obtained from planet/moon servers."),
     disabled_prop(False),
@@ -214,7 +221,7 @@ menu("/zerotier", [
     Prop("state", Enum("disabled", "starting", "running", "port-error"), readonly=True, tab="Status",
          doc="Whether the instance is running (port-error: its UDP port is taken)."),
     running_prop(),
-], default_name="zt{n}", derive=_instance_derive, factory_key="name",
+], default_name="zt{n}", derive=_instance_derive, validate=_instance_validate, factory_key="name",
     factory=[{"name": "zt1", "disabled": True, "comment": FACTORY_COMMENT}],
     columns=["name", "port", "identity.public"], flags=[FLAG_DISABLED, FLAG_RUNNING],
     title="ZeroTier", group="ZeroTier", doc="ZeroTier instances (VL1 nodes); zt1 is the official one.")

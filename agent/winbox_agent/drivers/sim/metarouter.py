@@ -137,10 +137,15 @@ class MetaRouter(Behaviour):
             elif ch.path == "/metarouter/interface" and ch.after is not None:
                 if getattr(self.sim, "host", None) is not None and ch.before is None:
                     raise RouterError("a virtual machine cannot run virtual machines of its own", "denied")
-                ch.after.setdefault("vm-mac-address", self.sim.mac("vm-mac", ch.id))
-                ch.after.setdefault("dynamic-mac-address", self.sim.mac("vif-mac", ch.id))
+                if ch.before is None:
+                    ch.after.setdefault("vm-mac-address", self.mac("vm-mac-address", ch.id, ch.after))
+                    ch.after.setdefault("dynamic-mac-address", self.mac("dynamic-mac-address", ch.id, ch.after))
         if touched:
             self.sim.save()
+
+    def mac(self, prop: str, item_id: str, item: Dict[str, Any]) -> str:
+        """A MAC address of an interface: the one set, else the one drawn for it when it was made."""
+        return item.get(prop) or self.sim.mac(prop, item_id)
 
     def _apply_machine(self, ch: Change) -> bool:
         if ch.after is None:
@@ -184,8 +189,10 @@ class MetaRouter(Behaviour):
             vm_view = self.router.view(self.router.menu("/metarouter"), vm, runtime=False)
             up = self.state(vm_view) in ("booting", "running", "rebooting")
         active = up and not view.get("disabled")
+        host_mac = self.mac("dynamic-mac-address", view[".id"], view)
         return {"active": active, "running": active and view.get("type") == "dynamic", "mtu": 1500,
-                "mac-address": view.get("dynamic-mac-address")}
+                "mac-address": host_mac, "dynamic-mac-address": host_mac,
+                "vm-mac-address": self.mac("vm-mac-address", view[".id"], view)}
 
     def command(self, path: str, name: str, item_id: Optional[str], args: Dict[str, Any]) -> Optional[Iterator[Dict[str, str]]]:
         if path != "/metarouter":
@@ -302,7 +309,7 @@ class MetaRouter(Behaviour):
         changes = []
         for n, it in enumerate(ifaces, 1):
             port = "ether%d" % n
-            mac = it.get("vm-mac-address")
+            mac = self.mac("vm-mac-address", it[".id"], it)
             have = ethers.pop(port, None)
             if have is None:
                 name = port if port not in names else "%s-vm" % port

@@ -81,10 +81,12 @@ class ZeroTier(Behaviour):
         ease = (1 - math.cos(math.pi * (step - k))) / 2
         return a + (b - a) * ease
 
-    @staticmethod
-    def address(view: Optional[Dict[str, Any]]) -> Optional[str]:
-        ident = (view or {}).get("identity")
-        return ident.split(":", 1)[0] if ident else None
+    def identity(self, view: Dict[str, Any]) -> str:
+        """The instance's identity: the one set, else the one drawn for it when it was made."""
+        return view.get("identity") or make_identity(self.sim.seed, view[".id"])
+
+    def address(self, view: Optional[Dict[str, Any]]) -> Optional[str]:
+        return self.identity(view).split(":", 1)[0] if view else None
 
     def instance_state(self, view: Dict[str, Any]) -> str:
         if view.get("disabled"):
@@ -259,8 +261,8 @@ class ZeroTier(Behaviour):
             if ch.after is None:
                 continue
             if ch.path == "/zerotier":
-                if not ch.after.get("identity"):
-                    ch.after["identity"] = make_identity(self.sim.seed, "%s|%d" % (ch.id, self.router.store.revision))
+                if ch.before is None and not ch.after.get("identity"):
+                    ch.after["identity"] = make_identity(self.sim.seed, ch.id)
                 was = (ch.before or {}).get("disabled", False)
                 now = ch.after.get("disabled", False)
                 if ch.before is not None and was != now:
@@ -306,7 +308,11 @@ class ZeroTier(Behaviour):
     def runtime(self, path: str, view: Dict[str, Any]) -> Dict[str, Any]:
         if path == "/zerotier":
             state = self.instance_state(view)
-            return {"state": state, "running": state == "running"}
+            out = {"state": state, "running": state == "running"}
+            if not view.get("identity"):  # unset: the identity drawn when it was made
+                ident = self.identity(view)
+                out.update({"identity": ident, "identity.public": ":".join(ident.split(":")[:3])})
+            return out
         if path == "/zerotier/interface":
             status = self.status(view)
             nwid = view.get("network") or ""
