@@ -24,6 +24,9 @@ def main(argv: list[str] | None = None) -> int:
     if argv and argv[0] == "agent":
         from winbox_agent.__main__ import main as agent_main
         return agent_main(argv[1:])
+    if argv[:2] == ["-m", "winbox_agent"]:  # a frozen build starting its own local agent
+        from winbox_agent.__main__ import main as agent_main
+        return agent_main(argv[2:])
     parser = argparse.ArgumentParser(
         prog="winbox-py",
         description="A WinBox-style configurator for routers, over SSH. "

@@ -40,16 +40,23 @@ def make_app(argv: list[str] | None = None):
     app.setApplicationName("winbox-py")
     app.setOrganizationName("winbox-py")
     app.setStyleSheet(STYLE)
+    app.setQuitOnLastWindowClosed(False)  # the Desktop decides when the program ends
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     return app, loop
 
 
-async def open_demo(state_dir: str | None = None, seed: int | None = None) -> Any:
+async def open_demo(state_dir: str | None = None, seed: int | None = None, mode: str | None = None) -> Any:
+    """The demo router: a local agent on the simulated device.
+
+    A frozen build runs a private agent (``serve``): a shared daemon forked
+    from a one-file bundle would outlive the files it was unpacked from."""
     from winbox_py.backend.session import Session
     state = state_dir or demo_state_dir()
     os.makedirs(state, exist_ok=True)
-    return await Session.open_local(state_dir=state, driver="sim", seed=seed)
+    if mode is None:
+        mode = "serve" if getattr(sys, "frozen", False) else "bridge"
+    return await Session.open_local(state_dir=state, driver="sim", seed=seed, mode=mode)
 
 
 class Desktop:
@@ -143,7 +150,7 @@ def self_test(out=None) -> int:
     async def check() -> int:
         from winbox_py.views.mainwindow import MainWindow
         with tempfile.TemporaryDirectory(prefix="winbox-self-test-") as state:
-            session = await open_demo(state, seed=1)
+            session = await open_demo(state, seed=1, mode="serve")
             try:
                 win = MainWindow(session, "demo")
                 win.show()

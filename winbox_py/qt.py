@@ -8,10 +8,10 @@ change to this module only.
 
 from __future__ import annotations
 
-from PySide6 import QtCore, QtGui, QtWidgets
+from PySide6 import QtCore, QtGui, QtTest, QtWidgets
 
 Signal = QtCore.Signal
 Slot = QtCore.Slot
 Qt = QtCore.Qt
 
-__all__ = ["QtCore", "QtGui", "QtWidgets", "Signal", "Slot", "Qt"]
+__all__ = ["QtCore", "QtGui", "QtTest", "QtWidgets", "Signal", "Slot", "Qt"]

@@ -26,6 +26,7 @@ pytestmark = pytest.mark.gui
 @pytest.fixture
 def loop(qapp) -> Iterator[asyncio.AbstractEventLoop]:
     import qasync
+    qapp.setQuitOnLastWindowClosed(False)  # closing a window must not stop the loop
     loop = qasync.QEventLoop(qapp, already_running=False)
     asyncio.set_event_loop(loop)
     yield loop

@@ -61,6 +61,7 @@ class ItemDialog(QtWidgets.QDialog):
         self.original: dict[str, str] = {}
         self.dirty: set[str] = set()
         self._busy = False
+        self._new_disabled: str | None = None
         self._build()
         self._connect_signals()
         if item_id is None and not self.single:
@@ -290,6 +291,8 @@ class ItemDialog(QtWidgets.QDialog):
         self._busy = True
         try:
             if self.item_id is None and not self.single:
+                if self._new_disabled is not None and self._new_disabled != self.original.get("disabled"):
+                    values["disabled"] = self._new_disabled
                 new_id = await self.session.add(self.path, values)
                 self.item_id = new_id
                 self.original.update(values)
@@ -317,6 +320,10 @@ class ItemDialog(QtWidgets.QDialog):
 
     def toggle(self) -> None:
         disabled = self.toggle_button.text() == "Enable"
+        if self.item_id is None:  # a new item: the choice goes with the add
+            self._new_disabled = "no" if disabled else "yes"
+            self._show_state({"disabled": self._new_disabled})
+            return
         call = self.session.enable if disabled else self.session.disable
         jobs.spawn(call(self.path, [self.item_id]), on_error=self._show_error)
 
