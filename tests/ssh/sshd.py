@@ -136,6 +136,7 @@ def running_sshd() -> Iterator[SSHServer]:
     root.chmod(0o755)
     is_root = os.geteuid() == 0
     users: list[SSHUser] = []
+    cleanup: list[Path] = []
     process = None
     try:
         _run("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "test-host", "-f", str(root / "host_ed25519"))
@@ -154,6 +155,12 @@ def running_sshd() -> Iterator[SSHServer]:
             users.append(plain)
             junk = _make_user(f"wbxjunk{tag}", root / "junk", str(junk_shell), password)
             users.append(junk)
+            if shutil.which("sudo"):
+                # plain may run python as root without a password (--sudo tests); junk may not
+                sudoers = Path(f"/etc/sudoers.d/winbox-test-{tag}")
+                sudoers.write_text(f"{plain.name} ALL=(root) NOPASSWD: /usr/bin/python3*, /usr/local/bin/python3*\n")
+                sudoers.chmod(0o440)
+                cleanup.append(sudoers)
             Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)
             allow = f"AllowUsers {plain.name} {junk.name}\n"
         else:
@@ -217,10 +224,28 @@ def running_sshd() -> Iterator[SSHServer]:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+        for path in cleanup:
+            path.unlink(missing_ok=True)
+        kill_processes_mentioning(str(root))
         for user in users:
             kill_user_processes(user.uid)
             subprocess.run(["userdel", user.name], capture_output=True, timeout=60)
         shutil.rmtree(root, ignore_errors=True)
+
+
+def kill_processes_mentioning(text: str) -> None:
+    """Kill processes whose command line contains ``text`` (a unique temporary
+    path of ours: e.g. an agent daemon run as root through sudo)."""
+    needle = text.encode()
+    me = os.getpid()
+    for d in Path("/proc").iterdir():
+        if not d.name.isdigit() or int(d.name) == me:
+            continue
+        try:
+            if needle in (d / "cmdline").read_bytes():
+                os.kill(int(d.name), signal.SIGKILL)
+        except (OSError, ProcessLookupError):
+            pass
 
 
 @pytest.fixture(scope="session")
@@ -278,10 +303,13 @@ def client(sshd: SSHServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.delenv("SSH_AUTH_SOCK", raising=False)
     known = ssh.KnownHosts(app_file=home / ".config" / "winbox-py" / "known_hosts",
                            user_files=[home / ".ssh" / "known_hosts"])
+    state_name = "state-" + secrets.token_hex(4)
+    client_state = str(sshd.plain.home / state_name)
     yield Client(home=home, known_hosts=known, memory=bootstrap.HostMemory(home / ".cache" / "hosts.json"),
-                 server=sshd, state_name="state-" + secrets.token_hex(4))
+                 server=sshd, state_name=state_name)
     for user in sshd.users:
         kill_user_processes(user.uid)
+    kill_processes_mentioning(client_state)
     for user in [sshd.plain, sshd.junk]:
         if user is not None:
             shutil.rmtree(user.home / "agent-cache", ignore_errors=True)
