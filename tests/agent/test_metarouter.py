@@ -253,6 +253,18 @@ def test_export_keeps_vif_names_through_a_gap(sh, tmp_path, clock):
     assert mine["vm-mac-address"] == theirs["vm-mac-address"]
 
 
+def test_dynamic_bridge_makes_the_vif_a_port_while_the_machine_is_up(sh, clock):
+    sh("/interface bridge add\n/metarouter add name=mr0\n"
+       "/metarouter interface add virtual-machine=mr0 dynamic-bridge=bridge1")
+    port = sh.row("/interface bridge port print", interface="vif1")
+    assert port["bridge"] == "bridge1" and port[".dynamic"] == "yes"
+    clock.advance(3)
+    sh("/metarouter shut-down mr0")
+    clock.advance(2)
+    assert sh.rows("/interface bridge port print") == []
+    assert "in use" in sh.error("/interface bridge remove bridge1")
+
+
 # -- the console --------------------------------------------------------------------
 
 WISP_HOST = """\

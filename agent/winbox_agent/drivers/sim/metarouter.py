@@ -62,7 +62,7 @@ class MetaRouter(Behaviour):
         guests: open guest routers by machine id (opened on first console).
     """
 
-    paths = ("/metarouter", "/metarouter/interface")
+    paths = ("/metarouter", "/metarouter/interface", "/interface/bridge/port")
 
     def __init__(self, sim: Any):
         super().__init__(sim)
@@ -183,16 +183,33 @@ class MetaRouter(Behaviour):
             run = self._run_seconds(rec, self.sim.now())
             return {"state": self.state(view), "used-disk": self.used_disk(view),
                     "disk-reads": 40 + int(run * 3), "disk-writes": 12 + int(run * 1.5)}
-        vm = self.router.store.get(view.get("virtual-machine") or "")
-        up = False
-        if vm is not None:
-            vm_view = self.router.view(self.router.menu("/metarouter"), vm, runtime=False)
-            up = self.state(vm_view) in ("booting", "running", "rebooting")
-        active = up and not view.get("disabled")
+        if path != "/metarouter/interface":
+            return {}
+        active = self._vm_up(view.get("virtual-machine")) and not view.get("disabled")
         host_mac = self.mac("dynamic-mac-address", view[".id"], view)
         return {"active": active, "running": active and view.get("type") == "dynamic", "mtu": 1500,
                 "mac-address": host_mac, "dynamic-mac-address": host_mac,
                 "vm-mac-address": self.mac("vm-mac-address", view[".id"], view)}
+
+    def _vm_up(self, vm_id: Any) -> bool:
+        vm = self.router.store.get(vm_id) if isinstance(vm_id, str) else None
+        if vm is None:
+            return False
+        return self.state(self.router.view(self.router.menu("/metarouter"), vm, runtime=False)) in (
+            "booting", "running", "rebooting")
+
+    def dynamic(self, path: str) -> List[Dict[str, Any]]:
+        """A dynamic interface with a dynamic-bridge is a port of it while its machine is up."""
+        if path != "/interface/bridge/port":
+            return []
+        out = []
+        for it in self.router.store.items("/metarouter/interface"):
+            bridge = it.get("dynamic-bridge")
+            if it.get("type", "dynamic") == "dynamic" and bridge not in (None, "none") and not it.get("disabled") \
+                    and self._vm_up(it.get("virtual-machine")):
+                out.append({".id": "*%X" % (0x7C000000 | (self.sim.rand("mr-port", it[".id"]) & 0xFFFFFF)),
+                            "interface": it[".id"], "bridge": bridge})
+        return out
 
     def command(self, path: str, name: str, item_id: Optional[str], args: Dict[str, Any]) -> Optional[Iterator[Dict[str, str]]]:
         if path != "/metarouter":
