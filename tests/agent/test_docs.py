@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import difflib
 import os
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 if str(REPO / "agent") not in sys.path:
@@ -19,9 +22,12 @@ MENUS_MD = REPO / "docs" / "menus.md"
 
 def test_menus_md_is_up_to_date():
     assert MENUS_MD.exists(), "docs/menus.md is missing; generate it (from %s) with:\n  %s" % (REPO, docs.REGENERATE)
-    assert MENUS_MD.read_text() == docs.render(), (
-        "docs/menus.md is out of date with the menu schema; regenerate it (from %s) with:\n  %s"
-        % (REPO, docs.REGENERATE))
+    have, want = MENUS_MD.read_text(), docs.render()
+    if have != want:
+        diff = list(difflib.unified_diff(have.splitlines(), want.splitlines(), "docs/menus.md", "generated",
+                                         lineterm="", n=1))
+        pytest.fail("docs/menus.md is out of date with the menu schema; regenerate it (from %s) with:\n  %s\n\n%s"
+                    % (REPO, docs.REGENERATE, "\n".join(diff[:40])), pytrace=False)
 
 
 def test_every_menu_property_and_command_is_in_the_reference():
