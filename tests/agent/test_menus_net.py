@@ -666,6 +666,39 @@ def test_wireguard_errors_and_defaults(dev):
     assert "private-key" not in dev.run("/interface wireguard peers print detail")
 
 
+def test_wg_import_config_string_and_file(dev, tmp_path):
+    """Document 004's wg-import example (7.19+), its newlines written as \\n."""
+    dev.run(r'''/interface wireguard/wg-import config-string="[Interface]\nAddress =192.168.88.3/24\nListenPort = 13533\nPrivateKey = UBLqJEFZZf9wszZSUF2BPWa9dsMX99RbEcxlNfxWffk=\n[Peer]\nPublicKey = EoF7HlFu3fbOnuYbyGqLMJkPZgQk9n3WwONZuJZ6qWc=\nEndpoint = 199.168.100.10:51820\nAllowedIPs = 0.0.0.0/0\nPersistentKeepalive = 25"''')
+    wg = dev.one("/interface/wireguard", name="wireguard1")
+    assert wg["listen-port"] == "13533" and wg["private-key"] == "UBLqJEFZZf9wszZSUF2BPWa9dsMX99RbEcxlNfxWffk="
+    assert wg["public-key"] == wgkeys.public_key(wg["private-key"])
+    peer = dev.one("/interface/wireguard/peers", interface="wireguard1")
+    assert (peer["endpoint-address"], peer["endpoint-port"]) == ("199.168.100.10", "51820")
+    assert peer["allowed-address"] == "0.0.0.0/0" and peer["persistent-keepalive"] == "25s"
+    assert peer["public-key"] == "EoF7HlFu3fbOnuYbyGqLMJkPZgQk9n3WwONZuJZ6qWc="
+    assert dev.one("/ip/address", interface="wireguard1")["address"] == "192.168.88.3/24"
+
+    conf = tmp_path / "office.conf"
+    conf.write_text("[Interface]\nPrivateKey = %s\nListenPort = 51821\n\n[Peer]\nPublicKey = %s\n"
+                    "AllowedIPs = 10.1.101.0/24, 10.255.255.1/32\nEndpoint = vpn.example.com:13231\n"
+                    % (OFFICE2_KEY, OFFICE1_PUB))
+    dev.run("/interface wireguard wg-import file=%s" % conf)
+    wg2 = dev.one("/interface/wireguard", name="wireguard2")
+    assert wg2["public-key"] == OFFICE2_PUB
+    peer2 = dev.one("/interface/wireguard/peers", interface="wireguard2")
+    assert peer2["allowed-address"] == "10.1.101.0/24,10.255.255.1/32"
+    assert peer2["endpoint-address"] == "vpn.example.com"
+
+    # a bad configuration adds nothing and names what is wrong
+    before = len(dev.rows("/interface/wireguard"))
+    msg = dev.fails(r'/interface wireguard wg-import config-string="[Interface]\nPrivateKey = %s\n'
+                    r'[Peer]\nPublicKey = nonsense"' % wgkeys.generate_private())
+    assert "public-key" in msg and "nonsense" in msg
+    assert len(dev.rows("/interface/wireguard")) == before
+    assert "PrivateKey" in dev.fails(r'/interface wireguard wg-import config-string="[Interface]\nListenPort = 1"')
+    assert "file" in dev.fails("/interface wireguard wg-import file=%s" % (tmp_path / "missing.conf"))
+
+
 # --- interface traffic -------------------------------------------------------------------------
 
 def test_interface_traffic_counters_and_monitor(dev):

@@ -191,6 +191,9 @@ class Interpreter:
                 continue
             children = list(node.children)
             commands = menu_commands(node.menu) + (list(GLOBAL_COMMANDS) if node is self.root else ["import"])
+            if "/" in w.value:  # a later word with slashes: /interface wireguard/wg-import
+                queue[:1] = [Word(p, None, p) for p in w.value.split("/") if p]
+                continue
             choice = pick(w.value, children + commands, "command or menu")
             if choice in node.children and not (choice in commands and choice == w.value):
                 node = node.children[choice]

@@ -69,6 +69,11 @@ def _wg_validate(router, view):
                               "conflict", "listen-port")
 
 
+WG_IMPORT_ARGS = [
+    Prop("config-string", Str(), doc="A wg-quick configuration ([Interface] and [Peer] sections) as text."),
+    Prop("file", Str(), doc="A file holding such a configuration."),
+]
+
 menu("/interface/wireguard", [
     Prop("name", Name(), doc="Name of the tunnel."),
     Prop("mtu", Int(0, 65536), default=1420, doc="Layer 3 maximum transmission unit."),
@@ -83,6 +88,9 @@ menu("/interface/wireguard", [
 ] + traffic_props(), interface_type="wireguard", default_name="wireguard{n}", derive=_wg_derive,
     validate=_wg_validate, title="WireGuard", group="WireGuard",
     columns=["name", "mtu", "listen-port", "public-key"], flags=[FLAG_DISABLED, FLAG_RUNNING],
+    commands=[Command("wg-import", WG_IMPORT_ARGS,
+                      doc="Add an interface, its addresses and peers from a wg-quick configuration "
+                          "(config-string= or file=).")],
     doc="WireGuard tunnels.")
 
 
@@ -191,3 +199,90 @@ menu("/interface/wireguard/peers", [
                       doc="The configuration (wg-quick format) to give the client of this peer.")],
     doc="Remote ends of WireGuard tunnels.")
 
+
+
+# -- wg-import ------------------------------------------------------------------------
+
+INTERFACE_KEYS = {"privatekey": "private-key", "listenport": "listen-port", "mtu": "mtu", "address": "address",
+                  "dns": None, "table": None, "preup": None, "postup": None, "predown": None, "postdown": None,
+                  "saveconfig": None, "fwmark": None}
+PEER_KEYS = {"publickey": "public-key", "presharedkey": "preshared-key", "allowedips": "allowed-address",
+             "endpoint": "endpoint", "persistentkeepalive": "persistent-keepalive"}
+
+
+def parse_wg_config(text, what="config-string"):
+    """A wg-quick configuration as ``(interface values, [peer values])`` of
+    RouterOS property texts; ``address`` lists the interface's addresses."""
+    iface, peers, section = {}, [], None
+    for number, raw in enumerate(text.splitlines(), 1):
+        line = raw.split("#", 1)[0].strip()
+        if not line:
+            continue
+        if line.startswith("[") and line.endswith("]"):
+            section = line[1:-1].strip().lower()
+            if section == "peer":
+                peers.append({})
+            elif section != "interface":
+                raise RouterError("%s: line %d: unknown section [%s] (Interface or Peer)" % (what, number, section),
+                                  "argument", what)
+            continue
+        key, eq, value = line.partition("=")
+        if not eq or section is None:
+            raise RouterError("%s: line %d: expected Key = Value inside [Interface] or [Peer]: %s"
+                              % (what, number, line), "argument", what)
+        key, value = key.strip().lower(), ",".join(v.strip() for v in value.split(",") if v.strip())
+        table = INTERFACE_KEYS if section == "interface" else PEER_KEYS
+        if key not in table:
+            raise RouterError("%s: line %d: unknown key %s in [%s]" % (what, number, key, section.title()),
+                              "argument", what)
+        name = table[key]
+        if name is None:
+            continue
+        target = iface if section == "interface" else peers[-1]
+        if name == "endpoint":
+            host, port = _split_endpoint(value, what, number)
+            target["endpoint-address"] = host
+            if port:
+                target["endpoint-port"] = port
+        else:
+            target[name] = value
+    if "private-key" not in iface:
+        raise RouterError("%s: the [Interface] section needs a PrivateKey" % what, "argument", what)
+    return iface, peers
+
+
+def _split_endpoint(value, what, number):
+    if value.startswith("["):
+        host, _, rest = value[1:].partition("]")
+        return host, rest.lstrip(":")
+    if value.count(":") == 1:
+        host, _, port = value.partition(":")
+        return host, port
+    if ":" in value:  # a bare IPv6 address
+        return value, ""
+    return value, ""
+
+
+def wg_import(router, text, what="config-string", session=""):
+    """Add what a wg-quick configuration describes: the interface, its
+    addresses and its peers.  All or nothing: on an error, what was added is
+    removed again and the error names the offending property."""
+    iface, peers = parse_wg_config(text, what)
+    addresses = [a for a in (iface.pop("address", "") or "").split(",") if a]
+    added = []
+    try:
+        iid = router.add("/interface/wireguard", iface, session=session)
+        added.append(("/interface/wireguard", iid))
+        name = router.name_of(iid)
+        for a in addresses:
+            path = "/ip/address" if ":" not in a else "/ipv6/address"
+            if path in router.schema:
+                added.append((path, router.add(path, {"address": a, "interface": name}, session=session)))
+        for peer in peers:
+            added.append(("/interface/wireguard/peers",
+                          router.add("/interface/wireguard/peers", dict(peer, interface=name), session=session)))
+    except RouterError:
+        for path, item_id in reversed(added):
+            router.remove(path, [item_id], session=session)
+        raise
+    return {"interface": name, "addresses": ",".join(addresses), "peers": str(len(peers))}

@@ -7,9 +7,11 @@ Everything here is computed from the configuration, the time items came up
 
 import ipaddress
 import math
+import os
 import zlib
 from typing import Any, Dict, Iterator, List, Optional, Tuple
 
+from ...errors import RouterError
 from ...store import Change
 from .behaviour import Behaviour
 
@@ -256,7 +258,7 @@ class WireGuard(Behaviour):
     """Peers with an endpoint handshake a moment after they and their
     interface come up, then every two minutes, and move traffic."""
 
-    paths = ("/interface/wireguard/peers",)
+    paths = ("/interface/wireguard", "/interface/wireguard/peers")
 
     def peer_state(self, view: Dict[str, Any]) -> Dict[str, Any]:
         idle = {"last-handshake": None, "rx": 0, "tx": 0, "current-endpoint-address": None,
@@ -291,14 +293,16 @@ class WireGuard(Behaviour):
         return 100 + (n >> 8) % 5000, 100 + (n >> 24) % 5000
 
     def runtime(self, path: str, view: Dict[str, Any]) -> Dict[str, Any]:
-        return self.peer_state(view)
+        return self.peer_state(view) if path == "/interface/wireguard/peers" else {}
 
     def command(self, path: str, name: str, item_id: Optional[str], args: Dict[str, Any]):
-        if name != "show-client-config":
-            return None
-        from ...menus.wireguard import client_config
-        view = self.router.row(path, item_id)
-        return iter([{"config": client_config(self.router, view)}])
+        from ...menus import wireguard
+        if name == "show-client-config":
+            view = self.router.row(path, item_id)
+            return iter([{"config": wireguard.client_config(self.router, view)}])
+        if name == "wg-import":
+            return iter([wireguard.wg_import(self.router, *_import_text(args))])
+        return None
 
     def interface_totals(self, iface_id: str) -> Tuple[int, int, int, int]:
         """Bytes received and sent by the peers of an interface, and the
@@ -454,3 +458,16 @@ class Traffic(Behaviour):
                 row["%s-bits-per-second" % d] = format_bps(rates[d])
             yield {k: row[k] for k in ("name", "rx-packets-per-second", "rx-bits-per-second",
                                        "tx-packets-per-second", "tx-bits-per-second")}
+
+
+def _import_text(args: Dict[str, Any]) -> Tuple[str, str]:
+    """The configuration text of wg-import and the argument it came from."""
+    if args.get("config-string"):
+        return args["config-string"], "config-string"
+    if args.get("file"):
+        try:
+            with open(os.path.abspath(args["file"])) as fh:
+                return fh.read(), "file"
+        except OSError as exc:
+            raise RouterError("file: cannot read %s (%s)" % (args["file"], exc.strerror), "argument", "file") from None
+    raise RouterError("config-string: wg-import needs config-string= or file=", "argument", "config-string")
