@@ -15,7 +15,7 @@ import re
 
 from ..errors import RouterError
 from ..schema import FLAG_DISABLED, Command, Flag, Prop, comment_prop, disabled_prop, menu
-from ..types import Enum, Int, Mac, Ref, Str
+from ..types import Enum, Int, Mac, Name, Ref, Str
 
 MAX_MACHINES = 8
 MAX_INTERFACES = 8
@@ -66,7 +66,7 @@ def _interface_validate(router, view):
 
 
 menu("/metarouter", [
-    Prop("name", Str(max_len=64), doc="Name of the virtual machine."),
+    Prop("name", Name(), doc="Name of the virtual machine."),
     Prop("memory-size", Size(16, 256, unit="MiB"), default=16,
          doc="Amount of memory that will be allocated by virtual router (16..256 MiB)."),
     Prop("disk-size", Size(0, 4294967295, words=("unlimited",), unit="kiB"), default="unlimited",
