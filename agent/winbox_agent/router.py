@@ -87,7 +87,7 @@ class Router(Context):
         if item is None:
             item = self.store.get(item_id)
             if item is None:
-                return item_id
+                return self.driver.dynamic_name(item_id) or item_id
             m = self.schema[self.store.path_of(item_id)]
         if "name" in item:
             return item["name"]
@@ -206,12 +206,14 @@ class Router(Context):
             for ref in p.type.references(view.get(p.name)) if view.get(p.name) is not None else ():
                 if ref == item_id:
                     raise RouterError("%s: an item cannot refer to itself" % p.name, "argument", p.name)
-                if self.store.get(ref) is None:
+                if self.store.get(ref) is None and self.driver.dynamic_name(ref) is None:
                     raise RouterError("%s: no such item (%s)" % (p.name, ref), "argument", p.name)
         if m.validate:
             m.validate(self, view)
 
     def _commit(self, changes: List[Change], note: str, session: str = "") -> int:
+        # setting what is already there changes nothing: no revision, no event
+        changes = [c for c in changes if c.before != c.after or c.pos_before != c.pos_after]
         if not changes:
             return self.store.revision
         for ch in changes:

@@ -295,6 +295,17 @@ def test_unset_returns_every_property_to_its_default(filled):
     assert checked >= 20
 
 
+def test_setting_what_is_there_makes_no_revision(router):
+    a = router.add("/ip/pool", {"name": "a", "ranges": "10.0.0.0/24", "comment": "x"})
+    events = []
+    router.listeners.append(lambda rev, changes: events.append(rev))
+    rev = router.store.revision
+    assert router.set("/ip/pool", [a], {"comment": "x", "ranges": "10.0.0.0/24"}) == rev
+    assert router.store.revision == rev and events == []
+    router.set("/ip/pool", [a], {"comment": "y"})
+    assert router.store.revision == rev + 1 and events == [rev + 1]
+
+
 def test_read_only_properties_cannot_be_set(router):
     addr = router.add("/ip/address", {"address": "10.0.2.1/24", "interface": "ether1"})
     with unchanged(router):
