@@ -330,3 +330,13 @@ def test_discovery_interfaces_follow_renames_and_exclude_zerotier_ones(sh):
     sh("/zerotier interface add network=%s" % DOC_NETWORK)
     assert sh.error("/zerotier set zt1 interface=zerotier1") == \
         "interface: zerotier1 is a ZeroTier interface; peers are discovered over the others"
+
+
+def test_identity_travels_only_with_show_sensitive(sh, tmp_path, clock):
+    mine = sh.row("/zerotier print", name="zt1")["identity.public"]
+    plain, full = sh("/export"), sh("/export show-sensitive")
+    assert "identity=" not in plain and "identity=" in full
+    other = Shell(tmp_path / "other", clock, seed=99)
+    assert other.row("/zerotier print", name="zt1")["identity.public"] != mine
+    other(full)
+    assert other.row("/zerotier print", name="zt1")["identity.public"] == mine
