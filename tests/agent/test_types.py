@@ -509,3 +509,15 @@ def test_router_errors_name_the_field(router):
         router.set("/interface/ethernet", [router.find("/interface/ethernet", "ether1")], {"mtu": "70000"})
     assert info.value.message == "mtu: 70000 is out of range 0..65535"
     assert router.store.revision == rev
+
+
+@pytest.mark.parametrize("path, values, message", [
+    ("/metarouter", {"name": "mr9", "memory-size": "300"}, "memory-size: 300 is out of range 16..256"),
+    ("/interface/pppoe-client", {"interface": "ether2", "max-mru": "abc"}, "max-mru: abc is not an integer"),
+])
+def test_messages_from_the_documents_examples(router, path, values, message):
+    if path not in REGISTRY:
+        pytest.skip("%s is not declared yet" % path)
+    with pytest.raises(RouterError) as info:
+        router.add(path, values)
+    assert info.value.message.startswith(message)
