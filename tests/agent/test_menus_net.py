@@ -678,6 +678,23 @@ def test_wg_import_config_string_and_file(dev, tmp_path):
     assert peer["public-key"] == "EoF7HlFu3fbOnuYbyGqLMJkPZgQk9n3WwONZuJZ6qWc="
     assert dev.one("/ip/address", interface="wireguard1")["address"] == "192.168.88.3/24"
 
+    # the document's form: the quoted configuration runs over several lines
+    dev.run('''/interface wireguard/wg-import config-string="
+[Interface]
+Address =192.168.77.3/24
+ListenPort = 13534
+PrivateKey = %s
+[Peer]
+PublicKey = EoF7HlFu3fbOnuYbyGqLMJkPZgQk9n3WwONZuJZ6qWc=
+Endpoint = 199.168.100.10:51820
+AllowedIPs = 0.0.0.0/0
+PersistentKeepalive = 25"
+/ip address print''' % OFFICE1_KEY)
+    assert dev.one("/interface/wireguard", **{"listen-port": "13534"})["public-key"] == OFFICE1_PUB
+    assert dev.one("/ip/address", address="192.168.77.3/24")["interface"] == "wireguard2"
+    dev.run("/interface wireguard peers remove [find interface=wireguard2]\n"
+            "/ip address remove [find address=192.168.77.3/24]\n/interface wireguard remove wireguard2")
+
     conf = tmp_path / "office.conf"
     conf.write_text("[Interface]\nPrivateKey = %s\nListenPort = 51821\n\n[Peer]\nPublicKey = %s\n"
                     "AllowedIPs = 10.1.101.0/24, 10.255.255.1/32\nEndpoint = vpn.example.com:13231\n"

@@ -35,29 +35,53 @@ class Word(NamedTuple):
 
 
 def logical_lines(script: str) -> Iterator[Tuple[int, str]]:
-    """(first line number, text) of each logical line, continuations joined."""
-    buf: List[str] = []
+    """(first line number, text) of each logical line, continuations joined.
+
+    A line ending in ``\\`` continues on the next; a quoted string may also
+    run over several lines, its newlines kept in the value (the document's
+    ``wg-import config-string="[Interface]...``)."""
+    cur = ""
     start = 0
+    pending = continued = False
     # only \n ends a line: str.splitlines() would also split at \x85, \u2028
     # and other characters a quoted value may hold
     for number, raw in enumerate(script.split("\n"), 1):
         line = raw.rstrip("\r")
-        if not buf:
+        if not pending:
             start = number
             if line.strip().startswith("#"):
                 continue
-        if line.endswith("\\") and not line.endswith("\\\\"):
-            buf.append(line[:-1])
+            cur = line.rstrip()
+        elif continued:
+            cur = cur.rstrip() + " " + line.strip()
+        else:  # inside a quoted string: the newline is part of the value
+            cur += "\n" + line
+        continued = cur.endswith("\\") and not cur.endswith("\\\\")
+        if continued:
+            cur = cur[:-1]
+        pending = continued or _open_quote(cur)
+        if pending:
             continue
-        buf.append(line)
-        text = " ".join(part.strip() if i else part.rstrip() for i, part in enumerate(buf))
-        buf = []
-        if text.strip():
-            yield start, text.strip()
-    if buf:
-        text = " ".join(buf).strip()
-        if text:
-            yield start, text
+        if cur.strip():
+            yield start, cur.strip()
+        cur = ""
+    if pending and cur.strip():
+        yield start, cur.strip()
+
+
+def _open_quote(text: str) -> bool:
+    """Whether ``text`` ends inside a quoted string."""
+    inside = False
+    i = 0
+    while i < len(text):
+        c = text[i]
+        if inside and c == "\\":
+            i += 2
+            continue
+        if c == '"':
+            inside = not inside
+        i += 1
+    return inside
 
 
 def _quoted(s: str, i: int) -> Tuple[str, int]:
