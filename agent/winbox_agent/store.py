@@ -18,6 +18,7 @@ import contextlib
 import copy
 import json
 import os
+import re
 import tempfile
 import time
 from typing import Any, Dict, Iterator, List, Optional
@@ -25,6 +26,7 @@ from typing import Any, Dict, Iterator, List, Optional
 FORMAT = 1
 HISTORY_KEEP = 1000
 STATE_FILE = "config.json"
+TEMP_PREFIX = ".tmp-"
 
 
 class Change:
@@ -152,6 +154,11 @@ class Store:
             if num >= self.next_id:
                 self.next_id = num + 1
 
+    @property
+    def batching(self) -> bool:
+        """Whether a :meth:`batch` is open (writing the state file is deferred)."""
+        return self._batch > 0
+
     @contextlib.contextmanager
     def batch(self) -> Iterator[None]:
         """Defer writing the state file until the outermost batch ends."""
@@ -177,6 +184,7 @@ class Store:
 
     def _load(self) -> None:
         os.makedirs(self.state_dir, mode=0o700, exist_ok=True)
+        remove_stale_temporaries(self.state_dir)
         path = os.path.join(self.state_dir, STATE_FILE)
         try:
             with open(path, "rb") as fh:
@@ -197,7 +205,7 @@ def write_atomic(path: str, data: bytes, mode: int = 0o600) -> None:
     """Write ``data`` to ``path`` so that a crash leaves either the old or the
     new file, never a torn one."""
     directory = os.path.dirname(path) or "."
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=directory)
+    fd, tmp = tempfile.mkstemp(prefix="%s%d-" % (TEMP_PREFIX, os.getpid()), dir=directory)
     try:
         os.fchmod(fd, mode)
         with os.fdopen(fd, "wb") as fh:
@@ -214,6 +222,29 @@ def write_atomic(path: str, data: bytes, mode: int = 0o600) -> None:
         os.fsync(dfd)
     finally:
         os.close(dfd)
+
+
+def remove_stale_temporaries(directory: str) -> None:
+    """Delete the half-written files of writers that died before renaming
+    them (their pid is in the name), so crashes do not fill the disk."""
+    try:
+        names = os.listdir(directory)
+    except OSError:
+        return
+    for name in names:
+        m = re.match(re.escape(TEMP_PREFIX) + r"(\d+)-", name)
+        if not m:
+            continue
+        pid = int(m.group(1))
+        try:
+            os.kill(pid, 0)
+            continue                    # its writer is still running
+        except ProcessLookupError:
+            pass
+        except OSError:                 # alive, but another user's
+            continue
+        with contextlib.suppress(OSError):
+            os.unlink(os.path.join(directory, name))
 
 
 def load_json(path: str, default: Any) -> Any:

@@ -96,6 +96,20 @@ def test_sigkill_at_random_moments_never_loses_a_committed_revision(tmp_path):
             assert counter[0]["value"] == loaded.revision, where
     # the kills did land among commits, not only before the first one
     assert last_reported > kills, "only %d revisions committed in %d runs (seed %d)" % (last_reported, kills, seed)
+    # half-written files of the dead writers are gone once the store loads
+    assert [n for n in os.listdir(state) if n.startswith(".tmp-")] == []
+
+
+def test_a_running_writers_temporary_file_is_left_alone(tmp_path):
+    state = tmp_path / "state"
+    state.mkdir(mode=0o700)
+    mine = state / (".tmp-%d-abc" % os.getpid())
+    mine.write_text("in progress")
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    gone = state / (".tmp-%s-xyz" % dead.stdout.strip())
+    gone.write_text("torn")
+    Store(str(state))
+    assert mine.exists() and not gone.exists()
 
 
 def _items(store: Store) -> dict:

@@ -147,9 +147,9 @@ def behaviour_classes() -> list:
     """Every behaviour of the simulated device, in the order they are asked."""
     from .interfaces import Interfaces
     from .metarouter import MetaRouter
-    from .net import Bridges, Firewall, Routes, Traffic, WireGuard
+    from .net import Bridges, Dns, Firewall, Routes, Traffic, WireGuard
     from .ppp import Ppp
     from .system import System
     from .zerotier import ZeroTier
     # Traffic first: a later behaviour with its own counters for a path wins
-    return [Traffic, Interfaces, MetaRouter, Bridges, Routes, Firewall, WireGuard, ZeroTier, System, Ppp]
+    return [Traffic, Interfaces, MetaRouter, Bridges, Routes, Firewall, Dns, WireGuard, ZeroTier, System, Ppp]

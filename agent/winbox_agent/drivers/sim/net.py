@@ -252,6 +252,22 @@ class Firewall(Behaviour):
         return {"bytes": packets * size, "packets": packets}
 
 
+# -- DNS ---------------------------------------------------------------------------------
+
+class Dns(Behaviour):
+    """The resolver's cache fills slowly while the router runs (more so when
+    it answers the network), up to cache-size."""
+
+    paths = ("/ip/dns",)
+
+    def runtime(self, path: str, view: Dict[str, Any]) -> Dict[str, Any]:
+        boot = self.sim.boot if self.sim.boot is not None else self.sim.now()
+        minutes = max(0.0, self.sim.now() - boot) / 60.0
+        rate = 12 if view.get("allow-remote-requests") else 2
+        size = view.get("cache-size") if isinstance(view.get("cache-size"), int) else 2048
+        return {"cache-used": min(size, 9 + int(minutes * rate))}
+
+
 # -- WireGuard -------------------------------------------------------------------------
 
 class WireGuard(Behaviour):
