@@ -64,7 +64,10 @@ MAX_JUNK = 1024 * 1024  # bytes of MOTD and such tolerated before the loader spe
 
 # --- the payload ---------------------------------------------------------------
 
-PAYLOAD_HEAD = '''"""winbox-agent, packed by winbox-py: module sources and an import hook."""
+PAYLOAD_HEAD = '''"""winbox-agent, packed by winbox-py: an import hook over the module sources
+that follow this code (after a NUL byte: an index of ``name is_package
+length`` lines, an empty line, then the sources back to back). Only what is
+imported is decoded and compiled."""
 import sys
 from importlib.machinery import ModuleSpec
 
@@ -75,16 +78,30 @@ except OSError:
     pass
 
 
+def _index(data, start):
+    end = data.index(b"\\n\\n", start)
+    table = {}
+    offset = end + 2
+    for line in data[start:end].decode("ascii").split("\\n"):
+        name, is_pkg, length = line.split()
+        table[name] = (is_pkg == "1", offset, int(length))
+        offset += int(length)
+    return table
+
+
+_MODULES = _index(_PAYLOAD, _START)
+
+
 def _file(name):
     path = name.replace(".", "/")
-    return "<winbox-agent>/" + (path + "/__init__.py" if _SOURCES[name][0] else path + ".py")
+    return "<winbox-agent>/" + (path + "/__init__.py" if _MODULES[name][0] else path + ".py")
 
 
 class _PackedAgent:
-    """Imports winbox_agent modules from the sources packed below."""
+    """Imports winbox_agent modules from the packed sources."""
 
     def find_spec(self, name, path=None, target=None):
-        entry = _SOURCES.get(name)
+        entry = _MODULES.get(name)
         if entry is None:
             return None
         return ModuleSpec(name, self, origin=_file(name), is_package=entry[0])
@@ -94,18 +111,16 @@ class _PackedAgent:
 
     def exec_module(self, module):
         module.__file__ = _file(module.__name__)
-        exec(compile(_SOURCES[module.__name__][1], module.__file__, "exec"), module.__dict__)
+        exec(compile(self.get_source(module.__name__), module.__file__, "exec"), module.__dict__)
 
     def get_source(self, name):
-        return _SOURCES[name][1]
+        _, offset, length = _MODULES[name]
+        return _PAYLOAD[offset:offset + length].decode("utf-8")
 
     def is_package(self, name):
-        return _SOURCES[name][0]
+        return _MODULES[name][0]
 
 
-'''
-
-PAYLOAD_TAIL = '''
 sys.meta_path.insert(0, _PackedAgent())
 '''
 
@@ -168,7 +183,8 @@ if s is None:
  k=d and W(d,z)
 os.write(1,("\\0winbox-loader ok %s %s\\n"%(h,"cached" if k else "-")).encode())
 os.environ["WINBOX_AGENT_HASH"]=h
-exec(compile(s,"<winbox-agent payload>","exec"),{"__name__":"winbox_agent_payload"})
+i=s.index(b"\\0")
+exec(compile(s[:i],"<winbox-agent payload>","exec"),{"__name__":"winbox_agent_payload","_PAYLOAD":s,"_START":i+1})
 sys.argv=["winbox-agent"]+v
 from winbox_agent.__main__ import main
 sys.exit(main(v))
@@ -183,7 +199,7 @@ class Payload:
     """The packed agent.
 
     Attributes:
-        source: the Python source the loader executes (hook + module sources).
+        source: the hook's Python source, a NUL, then the module index and sources.
         blob: ``source`` zlib-compressed, as sent.
         sha256: hex digest of ``source``: the agent's version.
         modules: standard modules the agent cannot run without.
@@ -260,8 +276,10 @@ def build_payload(root: Path | None = None) -> Payload:
         modules |= required_imports(text)
         entries.append((name, is_pkg, text))
     entries.sort()
-    body = "".join(f"    {name!r}: ({is_pkg!r}, {text!r}),\n" for name, is_pkg, text in entries)
-    source = (PAYLOAD_HEAD + "_SOURCES = {\n" + body + "}\n" + PAYLOAD_TAIL).encode("utf-8")
+    blobs = [(name, is_pkg, text.encode("utf-8")) for name, is_pkg, text in entries]
+    index = "".join(f"{name} {int(is_pkg)} {len(data)}\n" for name, is_pkg, data in blobs)
+    source = (PAYLOAD_HEAD.encode("utf-8") + b"\0" + index.encode("ascii") + b"\n"
+              + b"".join(data for _, _, data in blobs))
     return Payload(source=source, blob=zlib.compress(source, 9),
                    sha256=hashlib.sha256(source).hexdigest(), modules=tuple(sorted(modules)))
 
@@ -309,7 +327,7 @@ for p in {names}; do
   [ -n "$r" ] || r=$c
   case "$seen" in *" $r "*) continue ;; esac
   seen="$seen$r "
-  echo "python=$p $c $("$c" -c "$K" {mods} 2>/dev/null || echo broken)"
+  echo "python=$p $c $("$c" -I -S -c "$K" {mods} 2>/dev/null || echo broken)"
 done
 echo winbox-probe end
 """
@@ -512,7 +530,9 @@ def loader_command(python: str, payload: Payload, send_now: bool, options: Agent
     """The shell command line that starts the loader."""
     nbytes = len(payload.blob) if send_now else 0
     cache = "-" if options.cache == "off" else options.cache
-    argv = [python, "-u", "-c", LOADER, str(nbytes), payload.sha256, cache, *options.agent_args]
+    # -I -S: no site-packages, no PYTHON* variables: the agent is standard library
+    # only, and skipping site saves start-up time on small devices
+    argv = [python, "-I", "-S", "-u", "-c", LOADER, str(nbytes), payload.sha256, cache, *options.agent_args]
     if use_sudo:
         argv = ["sudo", "-n", *argv]
     return options.command_prefix + "exec " + " ".join(shlex.quote(a) for a in argv)
