@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 REPO = Path(__file__).resolve().parents[2]
 if str(REPO / "agent") not in sys.path:
@@ -431,3 +433,26 @@ def test_export_of_a_factory_device_is_empty(tmp_path):
     lines = [line for line in "\n".join(out).splitlines() if line and not line.startswith("#")]
     assert lines == [], "a factory device exports changes: %s" % lines
     router.close()
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=80),
+       st.text(st.characters(blacklist_categories=("Cs", "Cc")), min_size=1, max_size=30))
+def test_any_text_survives_export_and_import(comment, name):
+    """Whatever a comment or name holds (quotes, backslashes, $, line breaks,
+    non-Latin letters) comes back the same from export + import."""
+    a = Router(None)
+    Interpreter(a, out=lambda text: None).run_script(
+        "/ip pool add name=%s ranges=10.0.0.0/24 comment=%s" % (quote(name), quote(comment)))
+    out: List[str] = []
+    Interpreter(a, out=out.append).run_script("/export")
+    b = Router(None)
+    Interpreter(b, out=lambda text: None).run_script("\n".join(out))
+    def pools(router):
+        got: List[str] = []
+        Interpreter(router, out=got.append, json_mode=True).run_script("/ip pool print")
+        return [{k: v for k, v in r.items() if k != ".id"} for r in json.loads(got[0])]
+    assert pools(b) == pools(a)
+    assert pools(b)[0]["comment"] == comment and pools(b)[0]["name"] == name
+    a.close()
+    b.close()
