@@ -1,0 +1,102 @@
+"""A menu's rows as positional lists of printed strings.
+
+Listings travel as batches of positional rows with the column list sent once
+(about half the bytes of one object per row).  The columns are ``.id``, the
+properties asked for (all readable ones by default; secrets only when
+``sensitive``), then ``.flags`` and ``.dynamic`` (``yes`` or empty).
+"""
+
+from typing import Any, Dict, Iterator, List, Optional, Sequence
+
+from ..errors import RouterError
+from ..schema import Menu
+
+TAIL = (".flags", ".dynamic")
+
+
+class Listing:
+    """How to turn one menu's views into rows, with an optional filter.
+
+    Attributes:
+        menu: the Menu listed.
+        columns: the column names of every row.
+        where: property -> allowed printed values (any of them matches).
+    """
+
+    def __init__(self, router: Any, path: str, proplist: Optional[Sequence[str]] = None,
+                 sensitive: bool = False, where: Optional[Dict[str, Any]] = None):
+        self.router = router
+        self.menu: Menu = router.menu(path)
+        self.path = self.menu.path
+        self.sensitive = sensitive
+        m = self.menu
+        if proplist:
+            for name in proplist:
+                if name not in (".id",) + TAIL and m.prop(name) is None:
+                    raise RouterError("no such property %s in %s (.proplist)" % (name, path), "argument", name)
+            names = [n for n in dict.fromkeys(proplist) if n not in (".id",) + TAIL]
+        else:
+            names = [p.name for p in m.props]
+        self.props = [m.prop(n) for n in names if sensitive or not m.prop(n).secret]
+        self.columns: List[str] = [".id"] + [p.name for p in self.props] + list(TAIL)
+        self.where: List[Any] = []
+        for name, want in (where or {}).items():
+            allowed = frozenset(want if isinstance(want, list) else [want])
+            if name in (".id", ".flags", ".dynamic"):
+                self.where.append((name, None, allowed))
+                continue
+            p = m.prop(name)
+            if p is None:
+                raise RouterError("no such property %s in %s (where)" % (name, path), "argument", name)
+            if p.secret and not sensitive:
+                raise RouterError("%s is secret: filter on it with sensitive" % name, "denied", name)
+            self.where.append((name, p, allowed))
+
+    def views(self) -> Iterator[Dict[str, Any]]:
+        return iter(self.router.rows(self.path))
+
+    def row(self, view: Dict[str, Any]) -> List[Any]:
+        router = self.router
+        out: List[Any] = [view[".id"]]
+        for p in self.props:
+            out.append(p.type.format(view.get(p.name), router))
+        out.append(router.flags(self.menu, view))
+        out.append("yes" if view.get(".dynamic") else "")
+        return out
+
+    def matches(self, view: Dict[str, Any]) -> bool:
+        for name, p, allowed in self.where:
+            if p is None:
+                if name == ".id":
+                    value = view[".id"]
+                elif name == ".flags":
+                    value = self.router.flags(self.menu, view)
+                else:
+                    value = "yes" if view.get(".dynamic") else ""
+            else:
+                value = p.type.format(view.get(name), self.router)
+            if value not in allowed:
+                return False
+        return True
+
+    def rows(self) -> Iterator[List[Any]]:
+        """Every matching row, lazily (a computed source may be large)."""
+        if self.where:
+            return (self.row(v) for v in self.views() if self.matches(v))
+        return (self.row(v) for v in self.views())
+
+    def volatile(self) -> bool:
+        """Whether a change to another menu may change these rows (computed
+        listings, derived values, references shown by name)."""
+        m = self.menu
+        if m.source is not None or m.derive is not None:
+            return True
+        return any(_refers(p.type.describe()) for p in m.props)
+
+
+def _refers(desc: Any) -> bool:
+    if isinstance(desc, dict):
+        return desc.get("kind") == "ref" or any(_refers(v) for v in desc.values())
+    if isinstance(desc, list):
+        return any(_refers(v) for v in desc)
+    return False
