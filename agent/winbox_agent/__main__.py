@@ -30,8 +30,8 @@ def default_state_dir(driver: str = "sim") -> str:
 
 
 def _daemon_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--idle-exit", type=float, default=3600.0, metavar="SECONDS",
-                   help="a daemon with no connection for this long exits; 0: never (default: 3600)")
+    p.add_argument("--idle-exit", type=float, default=900.0, metavar="SECONDS",
+                   help="a daemon with no connection for this long exits; 0: never (default: 900)")
     p.add_argument("--heartbeat", type=float, default=3.0, metavar="SECONDS",
                    help="seconds between pings to each desktop (default: 3)")
     p.add_argument("--dead-after", type=float, default=10.0, metavar="SECONDS",

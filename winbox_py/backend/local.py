@@ -11,8 +11,11 @@ process at all.
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
 import socket
 import sys
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
@@ -90,3 +93,46 @@ def _importable() -> None:
         if path is None:
             raise
         sys.path.insert(0, path)
+
+
+def daemon_pid(state_dir: str) -> int | None:
+    """The pid of the daemon serving ``state_dir``, if one is running."""
+    try:
+        with open(os.path.join(state_dir, "daemon.pid")) as fh:
+            pid = int(fh.read().strip())
+        os.kill(pid, 0)
+    except (OSError, ValueError):
+        return None
+    return pid
+
+
+def stop_daemon(state_dir: str, timeout: float = 10.0) -> bool:
+    """Stop the daemon of ``state_dir`` (SIGTERM, then SIGKILL); True if one
+    was running.  Tests that open bridge sessions call this when done: the
+    daemon is detached, so it is nobody's child and would outlive them."""
+    pid = daemon_pid(state_dir)
+    if pid is None:
+        return False
+    for sig, wait in ((signal.SIGTERM, timeout), (signal.SIGKILL, 5.0)):
+        try:
+            os.kill(pid, sig)
+        except ProcessLookupError:
+            return True
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline:
+            if not _alive(pid):
+                return True
+            time.sleep(0.02)
+    return True
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+    except (OSError, IndexError):
+        try:
+            os.kill(pid, 0)
+        except OSError:
+            return False
+        return True

@@ -29,13 +29,13 @@ class Options:
         window: bytes a stream may be ahead of the desktop's acknowledgements.
         batch_rows / batch_bytes: the size of one listing frame.
         heartbeat: seconds between pings; dead_after: silence that ends a peer.
-        test_rows: enable the hidden ``/system/test-rows`` menu.
+        test_rows: rows of the hidden ``/system/test-rows`` menu (0: no such menu).
         idle_exit: a daemon with no connection for this long exits (0: never).
     """
 
     def __init__(self, window: int = 2 * 1024 * 1024, batch_rows: int = 1000, batch_bytes: int = 128 * 1024,
-                 heartbeat: float = 3.0, dead_after: float = 10.0, test_rows: bool = False,
-                 idle_exit: float = 3600.0):
+                 heartbeat: float = 3.0, dead_after: float = 10.0, test_rows: int = 0,
+                 idle_exit: float = 900.0):
         self.window = window
         self.batch_rows = batch_rows
         self.batch_bytes = batch_bytes
