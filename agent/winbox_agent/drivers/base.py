@@ -40,5 +40,11 @@ class Driver:
         """Items the system creates itself (connected routes, active sessions)."""
         return []
 
+    def dynamic_name(self, item_id: str) -> Optional[str]:
+        """The name of an item the system made (a host interface the
+        configuration does not know), so references to it work; None if
+        ``item_id`` is no such item."""
+        return None
+
     def command(self, path: str, name: str, item_id: Optional[str], args: Dict[str, Any]) -> Iterator[Dict[str, Any]]:
         raise RouterError("%s is not supported by the %s driver" % (name, self.name), "missing")

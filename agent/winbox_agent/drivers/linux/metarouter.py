@@ -1,0 +1,9 @@
+"""(being written)"""
+
+from .area import Area
+
+
+class MetaRouter(Area):
+    """(being written)"""
+
+    key = "metarouter"

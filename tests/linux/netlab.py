@@ -1,0 +1,193 @@
+"""Test hosts for the linux driver: network namespaces joined by veth links,
+each running the real agent (``python3 -m winbox_agent --driver linux``)
+inside its namespace.
+
+Every host gets its own state directory, its own resolver file
+(``/etc/netns/NS/resolv.conf``, which ``ip netns exec`` puts in place) and
+its own ``/run/wireguard`` (bind-mounted for each command it runs), because
+wireguard-go keeps its control sockets there and two hosts on one machine
+must not share them.  :meth:`Lab.close` stops every process left in the
+namespaces (by pid) and deletes them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import signal
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[2]
+AGENT = REPO / "agent"
+# each agent command runs with the host's own /run/wireguard bound in place
+WRAP = 'mount --bind "$0" /run/wireguard && exec "$@"'
+
+
+class CommandError(AssertionError):
+    """A command in a test host failed (the message has its stderr)."""
+
+
+class TestHost:
+    """One router under test: a namespace, a state dir, the agent.
+
+    Attributes:
+        name: short name in the test (``a``, ``office1``).
+        ns: the network namespace.
+        state: the agent's state directory.
+        env: extra environment for the agent.
+    """
+
+    def __init__(self, lab: "Lab", name: str):
+        self.lab = lab
+        self.name = name
+        self.ns = "%s-%s" % (lab.prefix, name)
+        self.dir = lab.base / name
+        self.state = self.dir / "state"
+        self.wgrun = self.dir / "run-wireguard"
+        self.env: dict[str, str] = {}
+        self.wgrun.mkdir(parents=True)
+        self.state.mkdir(mode=0o700)
+
+    # -- plain commands in the namespace ------------------------------------------------
+    def run(self, argv: list[str], check: bool = True, timeout: float = 60, input: str | None = None,
+            ) -> subprocess.CompletedProcess:
+        res = subprocess.run(["ip", "netns", "exec", self.ns] + list(argv), capture_output=True, text=True,
+                             timeout=timeout, input=input)
+        if check and res.returncode != 0:
+            raise CommandError("%s on %s failed (%d): %s" % (" ".join(argv), self.name, res.returncode,
+                                                            res.stderr.strip()))
+        return res
+
+    def json(self, argv: list[str]) -> Any:
+        return json.loads(self.run(argv).stdout or "[]")
+
+    def popen(self, argv: list[str], **kw: Any) -> subprocess.Popen:
+        return subprocess.Popen(["ip", "netns", "exec", self.ns] + list(argv), **kw)
+
+    # -- the agent -------------------------------------------------------------------------
+    def agent_argv(self, *args: str) -> list[str]:
+        return ["ip", "netns", "exec", self.ns, "sh", "-c", WRAP, str(self.wgrun),
+                "python3", "-m", "winbox_agent", "--driver", "linux", "--state-dir", str(self.state)] + list(args)
+
+    def agent_env(self) -> dict[str, str]:
+        env = dict(os.environ)
+        env["PYTHONPATH"] = str(AGENT)
+        env.update(self.env)
+        return env
+
+    def cli(self, script: str, check: bool = True, as_json: bool = False, timeout: float = 120,
+            ) -> subprocess.CompletedProcess:
+        """Run RouterOS commands through ``winbox-agent cli -c``."""
+        args = ["cli"] + (["--json"] if as_json else []) + ["-c", script]
+        res = subprocess.run(self.agent_argv(*args), capture_output=True, text=True, timeout=timeout,
+                             env=self.agent_env())
+        if check and res.returncode != 0:
+            raise CommandError("agent on %s: %s\nstdout: %s\nstderr: %s" % (
+                self.name, script, res.stdout.strip(), res.stderr.strip()))
+        return res
+
+    def rows(self, menu: str, extra: str = "") -> list[dict[str, str]]:
+        """``print`` of a menu as JSON rows (every property, show-sensitive)."""
+        out = self.cli("%s print show-sensitive %s" % (menu, extra), as_json=True).stdout
+        lines = [ln for ln in out.splitlines() if ln.startswith("[")]
+        return json.loads(lines[-1]) if lines else []
+
+    def python(self, code: str, check: bool = True) -> subprocess.CompletedProcess:
+        """Python with the agent importable, in the namespace (for Router-level steps)."""
+        res = subprocess.run(["ip", "netns", "exec", self.ns, "sh", "-c", WRAP, str(self.wgrun),
+                              "python3", "-c", code, str(self.state)],
+                             capture_output=True, text=True, timeout=120, env=self.agent_env())
+        if check and res.returncode != 0:
+            raise CommandError("python on %s failed: %s" % (self.name, res.stderr.strip()))
+        return res
+
+    # -- reading the system -----------------------------------------------------------------
+    def links(self) -> dict[str, dict[str, Any]]:
+        return {r["ifname"]: r for r in self.json(["ip", "-j", "-d", "link", "show"])}
+
+    def addrs(self) -> list[dict[str, Any]]:
+        return self.json(["ip", "-j", "addr", "show"])
+
+    def ping(self, address: str, count: int = 1, wait: float = 2, source: str | None = None) -> bool:
+        argv = ["ping", "-n", "-c", str(count), "-W", str(wait)]
+        if source:
+            argv += ["-I", source]
+        return self.run(argv + [address], check=False).returncode == 0
+
+    def wait_ping(self, address: str, timeout: float = 15, source: str | None = None) -> bool:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.ping(address, wait=1, source=source):
+                return True
+        return False
+
+
+class Lab:
+    """The namespaces and links of one test.
+
+    Attributes:
+        prefix: unique prefix of this lab's namespace names.
+        hosts: by name.
+    """
+
+    def __init__(self, base: Path):
+        self.base = base
+        self.prefix = "wbt" + secrets.token_hex(3)
+        self.hosts: dict[str, TestHost] = {}
+        self.extra_ns: list[str] = []
+        Path("/run/wireguard").mkdir(parents=True, exist_ok=True)
+
+    def host(self, name: str) -> TestHost:
+        h = TestHost(self, name)
+        subprocess.run(["ip", "netns", "add", h.ns], check=True, capture_output=True)
+        self.hosts[name] = h
+        etc = Path("/etc/netns") / h.ns
+        etc.mkdir(parents=True, exist_ok=True)
+        (etc / "resolv.conf").write_text("# %s before the agent\nnameserver 192.0.2.53\n" % h.ns)
+        h.run(["ip", "link", "set", "lo", "up"])
+        return h
+
+    def link(self, a: TestHost, a_if: str, b: TestHost, b_if: str) -> None:
+        """A veth pair: ``a_if`` in ``a``, ``b_if`` in ``b`` (both down, as new NICs are)."""
+        subprocess.run(["ip", "link", "add", a_if, "netns", a.ns, "type", "veth", "peer", "name", b_if,
+                        "netns", b.ns], check=True, capture_output=True)
+
+    def pids(self, ns: str) -> list[int]:
+        res = subprocess.run(["ip", "netns", "pids", ns], capture_output=True, text=True)
+        return [int(p) for p in res.stdout.split() if p.isdigit()]
+
+    def close(self) -> None:
+        names = [h.ns for h in self.hosts.values()] + self.extra_ns
+        # namespaces the agents made (MetaROUTER guests) carry this lab's state paths
+        listed = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
+        for line in listed.splitlines():
+            ns = line.split()[0] if line.split() else ""
+            if ns.startswith("wbmr-") and ns not in names and self._ours(ns):
+                names.append(ns)
+        for ns in names:
+            for sig in (signal.SIGTERM, signal.SIGKILL):
+                pids = self.pids(ns)
+                for pid in pids:
+                    try:
+                        os.kill(pid, sig)
+                    except ProcessLookupError:
+                        pass
+                deadline = time.monotonic() + 2
+                while pids and time.monotonic() < deadline and self.pids(ns):
+                    time.sleep(0.05)
+            subprocess.run(["ip", "netns", "del", ns], capture_output=True)
+            shutil.rmtree(Path("/etc/netns") / ns, ignore_errors=True)
+
+    def _ours(self, ns: str) -> bool:
+        """Whether a MetaROUTER namespace belongs to one of this lab's agents."""
+        marker = Path("/run/netns") / ns
+        for h in self.hosts.values():
+            tag = h.state / "linux" / "metarouter-netns"
+            if tag.exists() and ns in tag.read_text().split():
+                return True
+        return marker.exists() and False
