@@ -68,7 +68,7 @@ class _Exporter:
             if not ready:                       # a cycle: loosen the first item left
                 while done[first]:
                     first += 1
-                self._loosen(order[first][0], waits[first], values[first][0], skipped[first])
+                self._loosen(order[first][0], order[first][1], waits[first], values[first][0], skipped[first])
                 heapq.heappush(ready, first)
             n = heapq.heappop(ready)
             m, it = order[n]
@@ -87,13 +87,13 @@ class _Exporter:
             self._line(m, ("set %s %s" % (selector, " ".join(vals))).replace("set  ", "set "))
         return self.lines
 
-    def _loosen(self, m: Menu, waits: Dict[str, Optional[str]], values: List[Tuple[Any, Any]],
-                skipped: set) -> None:
+    def _loosen(self, m: Menu, it: Dict[str, Any], waits: Dict[str, Optional[str]],
+                values: List[Tuple[Any, Any]], skipped: set) -> None:
         """Let an item in a cycle be written now: set its optional references
         at the end, or else write it out of menu order."""
         optional = {p.name for p, _ in values if not p.required}
         for ref, prop in list(waits.items()):
-            if prop is not None and prop in optional and self._selector(m, {}) is not None:
+            if prop is not None and prop in optional and self._selector(m, it) is not None:
                 skipped.add(prop)
                 del waits[ref]
         for ref, prop in list(waits.items()):
@@ -151,7 +151,7 @@ class _Exporter:
         name = m.prop("name")
         if name is None or name.readonly:
             return None
-        return "[ find name=%s ]" % quote(it["name"]) if it.get("name") else ("" if not it else None)
+        return "[ find name=%s ]" % quote(it["name"]) if it.get("name") else None
 
     def _write(self, m: Menu, it: Dict[str, Any], values: Tuple[List[Tuple[Any, Any]], List[str]],
                skipped: set) -> List[str]:
