@@ -199,3 +199,28 @@ def test_fingerprint_matches_ssh_keygen(client: Client, tmp_path):
     keytype, blob = client.server.host_key_pub.split()[:2]
     key = paramiko.PKey.from_type_string(keytype, base64.b64decode(blob))
     assert ssh.fingerprint(key) == out.split()[1]
+
+
+def test_login_with_a_key_held_by_ssh_agent(client: Client, tmp_path, monkeypatch):
+    client.trust_server()
+    sock = tmp_path / "agent.sock"
+    agent = subprocess.Popen(["ssh-agent", "-D", "-a", str(sock)], stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(100):
+            if sock.exists():
+                break
+            import time
+
+            time.sleep(0.05)
+        env = {"SSH_AUTH_SOCK": str(sock), "PATH": "/usr/bin:/bin"}
+        subprocess.run(["ssh-add", str(client.server.key)], env=env, check=True, capture_output=True, timeout=30)
+        monkeypatch.setenv("SSH_AUTH_SOCK", str(sock))
+        assert _open(client.target(keyfile=None, agent_command="version"), lambda h, f: False) is None
+        # without the agent the same login has nothing to offer
+        monkeypatch.delenv("SSH_AUTH_SOCK")
+        error = _open(client.target(keyfile=None, agent_command="version"), lambda h, f: False)
+        assert error is not None and error.kind == "auth-refused"
+    finally:
+        agent.terminate()
+        agent.wait(10)

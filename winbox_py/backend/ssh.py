@@ -413,13 +413,14 @@ def _load_key(path: str, passphrase: str | None) -> paramiko.PKey:
         raise ConnectError("key-file", f"key file {path}: {exc.strerror or exc}") from exc
 
 
-def _agent_keys() -> list:
+def _open_agent() -> paramiko.Agent | None:
+    """The user's ssh-agent (SSH_AUTH_SOCK), or None."""
     if not os.environ.get("SSH_AUTH_SOCK"):
-        return []
+        return None
     try:
-        return list(paramiko.Agent().get_keys())
+        return paramiko.Agent()
     except paramiko.SSHException:
-        return []
+        return None
 
 
 def authenticate(transport: paramiko.Transport, endpoint: Endpoint, password: str | None, *,
@@ -445,13 +446,18 @@ def authenticate(transport: paramiko.Transport, endpoint: Endpoint, password: st
             allowed = _try_key(transport, user, key, allowed)
             if transport.is_authenticated():
                 return
-        keys: list = _agent_keys() if allow_agent else []
-        if keys:
-            tried.append(f"{len(keys)} ssh-agent key{'s' if len(keys) != 1 else ''}")
-        for key in keys:
-            allowed = _try_key(transport, user, key, allowed)
-            if transport.is_authenticated():
-                return
+        agent = _open_agent() if allow_agent else None
+        if agent is not None:
+            try:
+                keys = list(agent.get_keys())
+                if keys:
+                    tried.append(f"{len(keys)} ssh-agent key{'s' if len(keys) != 1 else ''}")
+                for key in keys:
+                    allowed = _try_key(transport, user, key, allowed)
+                    if transport.is_authenticated():
+                        return
+            finally:
+                agent.close()
         if look_for_keys and not endpoint.identity_files:
             for name in DEFAULT_KEY_FILES:
                 path = os.path.expanduser(name)
