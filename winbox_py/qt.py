@@ -9,9 +9,10 @@ change to this module only.
 from __future__ import annotations
 
 from PySide6 import QtCore, QtGui, QtTest, QtWidgets
+from shiboken6 import isValid as is_alive
 
 Signal = QtCore.Signal
 Slot = QtCore.Slot
 Qt = QtCore.Qt
 
-__all__ = ["QtCore", "QtGui", "QtTest", "QtWidgets", "Signal", "Slot", "Qt"]
+__all__ = ["is_alive", "QtCore", "QtGui", "QtTest", "QtWidgets", "Signal", "Slot", "Qt"]

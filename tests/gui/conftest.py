@@ -12,7 +12,9 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import sys
 import time
+import traceback
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -43,11 +45,26 @@ def loop(qapp) -> Iterator[asyncio.AbstractEventLoop]:
 @pytest.fixture
 def run(loop) -> Callable:
     """Run a coroutine to its end on the Qt loop (with a time limit)."""
-    def runner(coro, timeout: float = 60.0):
+    async def whole(coro, timeout: float):
         try:
-            return loop.run_until_complete(asyncio.wait_for(coro, timeout))
-        finally:  # what windows started while closing (streams, session.close) ends here
-            loop.run_until_complete(jobs.settle(10))
+            return await asyncio.wait_for(coro, timeout)
+        except BaseException:
+            traceback.print_exc()  # shown even if Qt takes the process down while cleaning up
+            sys.stderr.flush()
+            raise
+        finally:
+            # close every window while the loop runs, then let what they started
+            # while closing (stream cancels, session.close) finish; qasync runs a
+            # last round of events outside the loop after this, so leave nothing for it
+            from winbox_py.qt import QtWidgets
+            for w in QtWidgets.QApplication.topLevelWidgets():
+                if w.isVisible():
+                    w.close()
+            await jobs.settle(10)
+            await asyncio.sleep(0.05)
+
+    def runner(coro, timeout: float = 60.0):
+        return loop.run_until_complete(whole(coro, timeout))
     return runner
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from winbox_py.backend.settings import Settings
-from winbox_py.qt import QtCore, QtGui, QtWidgets, Qt, Signal
+from winbox_py.qt import QtCore, QtGui, QtWidgets, Qt, Signal, is_alive
 from winbox_py.views import icons, jobs
 from winbox_py.views.errors import plain
 from winbox_py.views.itemdialog import ItemDialog
@@ -220,10 +220,14 @@ class MainWindow(QtWidgets.QMainWindow):
                             open_dialog=lambda i, initial=None, p=path: self.open_item(p, i, initial))
         if item_id is not None or self.session.schema[path].get("single"):
             self.dialogs[key] = dialog
-        dialog.closed.connect(lambda k=key, d=dialog: self.dialogs.pop(k, None) if self.dialogs.get(k) is d else None)
+        dialog.closed.connect(lambda d=dialog: self._forget_dialog(d))
         dialog.applied.connect(lambda new_id, d=dialog, p=path: self._dialog_applied(p, d, new_id))
         dialog.show()
         return dialog
+
+    def _forget_dialog(self, dialog: ItemDialog) -> None:
+        for k in [k for k, d in self.dialogs.items() if d is dialog]:
+            del self.dialogs[k]
 
     def _dialog_applied(self, path: str, dialog: ItemDialog, item_id: str) -> None:
         if item_id and (path, item_id) not in self.dialogs:
@@ -318,7 +322,8 @@ class MainWindow(QtWidgets.QMainWindow):
             w.stop()
         self.resources.stop()
         for d in list(self.dialogs.values()):
-            d.close()
+            if is_alive(d):
+                d.close()
         jobs.spawn(self.session.close(), on_error=lambda exc: None)
         self.closed.emit()
         super().closeEvent(event)
