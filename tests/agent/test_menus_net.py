@@ -19,7 +19,6 @@ if str(REPO / "agent") not in sys.path:
 from winbox_agent import wgkeys  # noqa: E402
 from winbox_agent.cli.shell import CliError, Interpreter  # noqa: E402
 from winbox_agent.router import Router  # noqa: E402
-from winbox_agent.schema import REGISTRY  # noqa: E402
 
 OFFICE1_KEY = "yKt9NJ4e5qlaSgh48WnPCDCEkDmq+VsBTt/DDEBWfEo="
 OFFICE1_PUB = "u7gYAg5tkioJDcm3hyS7pm79eADKPs/ZUGON6/fF3iI="
@@ -79,10 +78,6 @@ def dev(tmp_path):
     d = Device(tmp_path / "r1")
     yield d
     d.close()
-
-
-def has_menu(path):
-    return path in REGISTRY
 
 
 def without(row, *keys):
@@ -292,7 +287,6 @@ def test_road_warrior_firewall_on_a_fresh_device(dev):
 
 # --- document 004: OpenVPN client routes and MLPPP ------------------------------------------
 
-@pytest.mark.skipif(not has_menu("/interface/ovpn-client"), reason="/interface/ovpn-client is not declared yet")
 def test_ovpn_client_routes(dev):
     dev.run("""
         /interface ovpn-client
@@ -309,7 +303,6 @@ def test_ovpn_client_routes(dev):
     assert nat["action"] == "masquerade" and nat["out-interface"] == "ovpn-client1"
 
 
-@pytest.mark.skipif(not has_menu("/interface/pppoe-client"), reason="/interface/pppoe-client is not declared yet")
 def test_mlppp_example(dev):
     dev.run("""
         /interface ethernet set ether3 name=local
@@ -380,7 +373,6 @@ def test_metarouter_guest_route_and_nat(dev):
     assert (nat["chain"], nat["action"], nat["out-interface"]) == ("srcnat", "masquerade", "public")
 
 
-@pytest.mark.skipif(not has_menu("/metarouter/interface"), reason="/metarouter/interface is not declared yet")
 def test_metarouter_host_bridge(dev):
     dev.run("""
         /metarouter add name=client1 memory-size=32
