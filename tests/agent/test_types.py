@@ -308,7 +308,7 @@ def test_roundtrip_int(lo, width):
 def test_roundtrip_duration(seconds, millis):
     t = Duration()
     _roundtrip(t, seconds)
-    value = seconds + millis / 1000
+    value = round(seconds + millis / 1000, 3)     # canonical: to the millisecond
     _roundtrip(t, int(value) if value == int(value) else value)
 
 
