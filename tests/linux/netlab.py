@@ -191,3 +191,57 @@ class Lab:
             if tag.exists() and ns in tag.read_text().split():
                 return True
         return marker.exists() and False
+
+
+LISTENER = r"""
+import socket, sys
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("0.0.0.0", int(sys.argv[1])))
+s.listen(8)
+s.settimeout(float(sys.argv[2]))
+print("ready", flush=True)
+try:
+    while True:
+        c, peer = s.accept()
+        print(peer[0], flush=True)
+        c.close()
+except socket.timeout:
+    pass
+"""
+
+CONNECT = r"""
+import socket, sys
+try:
+    socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=float(sys.argv[3])).close()
+    print("connected")
+except ConnectionRefusedError:
+    print("refused")
+except (socket.timeout, OSError) as exc:
+    print("timeout" if isinstance(exc, socket.timeout) else "error %s" % exc)
+"""
+
+
+class Listener:
+    """A TCP listener in a test host that records the source address of
+    every connection (what NAT made of it)."""
+
+    def __init__(self, host: TestHost, port: int, lifetime: float = 20):
+        self.proc = host.popen(["python3", "-c", LISTENER, str(port), str(lifetime)], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+        assert self.proc.stdout.readline().strip() == "ready"
+
+    def peers(self) -> list[str]:
+        self.proc.terminate()
+        out, _ = self.proc.communicate(timeout=10)
+        return [ln.strip() for ln in out.splitlines() if ln.strip()]
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.communicate(timeout=10)
+
+
+def connect(host: TestHost, address: str, port: int, timeout: float = 2) -> str:
+    """connected | refused | timeout: how a TCP connection from ``host`` went."""
+    return host.run(["python3", "-c", CONNECT, address, str(port), str(timeout)]).stdout.strip()

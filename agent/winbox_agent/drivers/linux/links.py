@@ -25,6 +25,7 @@ from .config import BRIDGE, BRIDGE_PORT, ETHERNET
 #: kinds of links a factory configuration takes as ethernet ports
 NIC_KINDS = (None, "veth", "dummy", "macvlan", "ipvlan", "vxlan", "geneve")
 MAX_NAME = 15
+MAX_PATH_COST = 65535
 ARP_SYSCTLS = {"proxy-arp": "proxy_arp", "local-proxy-arp": "proxy_arp_pvlan"}
 
 
@@ -401,7 +402,12 @@ class Ports(Area):
             ledger[item_id] = [ifname, brname]
             view = p.snap.get(item_id)
             have = (link.get("linkinfo") or {}).get("info_slave_data") or {}
-            want = {"priority": int(view.get("priority", 0x80)), "cost": int(view.get("path-cost", 10))}
+            # the kernel's port priority has 6 bits (default 32), RouterOS's the upper 4 of a byte (0x80)
+            want = {"priority": int(view.get("priority", 0x80)) // 4, "cost": int(view.get("path-cost", 10))}
+            if want["cost"] > MAX_PATH_COST:
+                p.problem(item_id, "path-cost: the kernel bridge allows at most %d (%d is used)"
+                          % (MAX_PATH_COST, MAX_PATH_COST))
+                want["cost"] = MAX_PATH_COST
             differ = [k for k in want if k in have and have[k] != want[k]]
             if differ:
                 p.journal.run(["ip", "link", "set", "dev", ifname, "type", "bridge_slave"]
