@@ -81,6 +81,11 @@ def test_backslash_continues_a_line(sh):
     assert list(logical_lines("a \\\n  b\nc")) == [(1, "a b"), (3, "c")]
 
 
+def test_windows_line_ends_and_byte_order_mark(sh):
+    sh("\ufeff/ip pool add name=a ranges=10.0.0.0/24 \\\r\n  comment=crlf\r\n/ip pool add name=b ranges=10.0.1.0/24\r\n")
+    assert sh.pools() == [("a", "crlf"), ("b", "")]
+
+
 def test_quoted_values_with_escapes(sh):
     sh(r'/ip pool add name="my pool" ranges=10.0.0.0/24 comment="say \"hi\"\tand \\ \_x\41\$"')
     assert sh.pools() == [("my pool", 'say "hi"\tand \\  xA$')]

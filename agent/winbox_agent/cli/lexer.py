@@ -40,6 +40,8 @@ def logical_lines(script: str) -> Iterator[Tuple[int, str]]:
     A line ending in ``\\`` continues on the next; a quoted string may also
     run over several lines, its newlines kept in the value (the document's
     ``wg-import config-string="[Interface]...``)."""
+    if script.startswith("\ufeff"):     # a file saved by an editor that marks UTF-8
+        script = script[1:]
     cur = ""
     start = 0
     pending = continued = False
