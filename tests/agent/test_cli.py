@@ -311,6 +311,8 @@ def test_export_and_import_files(sh, tmp_path):
     err = fresh.error("/import file-name=bad.rsc")
     assert err.message.startswith("bad.rsc: line 2: ranges:")
     assert "file-name" in fresh.error("/import file-name=missing.rsc").message
+    (tmp_path / "binary.rsc").write_bytes(b"\xff\xfe/ip pool print\n")
+    assert fresh.error("/import file-name=binary.rsc").message == "file-name: binary.rsc is not a UTF-8 text file"
     fresh.router.close()
 
 
@@ -333,8 +335,8 @@ def test_any_value_reads_back_through_quote(text):
 # --- the real process ------------------------------------------------------------------------
 
 
-def agent(tmp_path: Path, *args: str, stdin: str = None) -> subprocess.CompletedProcess:
-    env = dict(os.environ)
+def agent(tmp_path: Path, *args: str, stdin: str = None, env: dict = None) -> subprocess.CompletedProcess:
+    env = dict(os.environ, **(env or {}))
     env["PYTHONPATH"] = str(REPO / "agent")
     cmd = [sys.executable, "-m", "winbox_agent", "--driver", "sim", "--state-dir", str(tmp_path / "state"), "cli"]
     return subprocess.run(cmd + list(args), input=stdin, capture_output=True, text=True, env=env,
@@ -370,13 +372,17 @@ def test_process_json_mode(tmp_path):
 
 
 def test_process_export_file_and_import(tmp_path):
-    r = agent(tmp_path, "-c", '/ip pool add name=a ranges=10.0.0.0/24\n/export file=saved')
+    # files are UTF-8 whatever the locale says (here plain ASCII, as on a bare device)
+    ascii_locale = {"LC_ALL": "C", "LANG": "C", "PYTHONUTF8": "0", "PYTHONCOERCECLOCALE": "0"}
+    (tmp_path / "in.rsc").write_text('/ip pool add name=a ranges=10.0.0.0/24 comment="Zürich – 東京"\n',
+                                     encoding="utf-8")
+    r = agent(tmp_path, "-c", "/import file-name=in.rsc\n/export file=saved", env=ascii_locale)
     assert r.returncode == 0, r.stderr
-    assert (tmp_path / "saved.rsc").exists()
+    assert 'comment="Zürich – 東京"' in (tmp_path / "saved.rsc").read_text(encoding="utf-8")
     other = tmp_path / "other"
     other.mkdir()
-    (other / "saved.rsc").write_text((tmp_path / "saved.rsc").read_text())
-    r = agent(other, "-c", "/import file-name=saved.rsc")
+    (other / "saved.rsc").write_bytes((tmp_path / "saved.rsc").read_bytes())
+    r = agent(other, "-c", "/import file-name=saved.rsc", env=ascii_locale)
     assert r.returncode == 0, r.stderr
     rows = json.loads(agent(other, "--json", "-c", "/ip pool print").stdout)
-    assert [x["name"] for x in rows] == ["a"]
+    assert [(x["name"], x["comment"]) for x in rows] == [("a", "Zürich – 東京")]

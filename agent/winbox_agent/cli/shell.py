@@ -473,7 +473,7 @@ class Interpreter:
         if fname:
             if not fname.endswith(".rsc"):
                 fname += ".rsc"
-            with open(self._file(fname), "w") as fh:
+            with open(self._file(fname), "w", encoding="utf-8") as fh:
                 fh.write(text)
         else:
             self.out(text.rstrip("\n"))
@@ -493,10 +493,12 @@ class Interpreter:
         if not fname:
             raise RouterError("import needs file-name=", "argument", "file-name")
         try:
-            with open(self._file(fname)) as fh:
+            with open(self._file(fname), encoding="utf-8") as fh:
                 text = fh.read()
         except OSError as exc:
             raise RouterError("file-name: cannot read %s (%s)" % (fname, exc.strerror), "argument", "file-name") from None
+        except UnicodeDecodeError:
+            raise RouterError("file-name: %s is not a UTF-8 text file" % fname, "argument", "file-name") from None
         saved = self.cwd
         try:
             self.cwd = self.root
