@@ -61,3 +61,18 @@ def test_stderr_and_exit_status_are_kept_for_diagnostics(client: Client):
     out, t = asyncio.run(main())
     assert out == b"out\n"
     assert t.exit_status == 3 and t.diagnostics() == "something broke"
+
+
+def test_close_does_not_hang_on_a_peer_that_stopped_reading(client: Client):
+    async def main():
+        t = await _exec(client, "sleep 60")
+        t.writer.write(b"x" * (8 * 1024 * 1024))  # far more than the SSH window
+        await asyncio.sleep(0.5)
+        assert t.writer.pending > 0
+        start = asyncio.get_running_loop().time()
+        t.close()
+        await asyncio.wait_for(t.wait_closed(), 15)
+        return asyncio.get_running_loop().time() - start
+
+    took = asyncio.run(main())
+    assert took < 10

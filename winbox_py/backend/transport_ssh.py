@@ -31,6 +31,7 @@ READER_LIMIT = 256 * 1024          # StreamReader pauses us at twice this
 HIGH_WATER = 1024 * 1024           # drain() waits above this many queued bytes
 LOW_WATER = 256 * 1024             # ... until the queue is down to this
 STDERR_LINES = 50
+CLOSE_GRACE = 3.0                  # seconds close() waits for queued data before forcing
 EXIT_STATUS_WAIT = 2.0             # seconds the reader waits for the exit status after EOF
 _EOF = b"\0end-of-input"  # a queue entry (compared by identity) meaning "shut down writing"
 
@@ -121,10 +122,11 @@ class ChannelWriter:
                 raise ConnectionResetError(f"SSH channel closed: {self.error}")
             if self._closing and self._pending and not self._thread.is_alive():
                 raise ConnectionResetError("SSH channel closed")
-            if self._pending <= HIGH_WATER:
-                return
-            waiter = self._loop.create_future()
-            self._waiters.append(waiter)
+            with self._cond:  # the sender thread checks for waiters under this lock
+                if self._pending <= HIGH_WATER:
+                    return
+                waiter = self._loop.create_future()
+                self._waiters.append(waiter)
             await waiter
 
     def close(self) -> None:
@@ -134,7 +136,8 @@ class ChannelWriter:
             self._cond.notify()
 
     def _wake(self) -> None:
-        waiters, self._waiters = self._waiters, []
+        with self._cond:
+            waiters, self._waiters = self._waiters, []
         for w in waiters:
             if not w.done():
                 w.set_result(None)
@@ -158,8 +161,8 @@ class ChannelWriter:
                         self.error = exc
                 with self._cond:
                     self._pending -= len(chunk)
-                    low = self._pending <= LOW_WATER
-                if low or self.error is not None:
+                    wake = bool(self._waiters) and (self._pending <= LOW_WATER or self.error is not None)
+                if wake:
                     _call_soon(self._loop, self._wake)
         finally:
             _call_soon(self._loop, self._wake)
@@ -184,6 +187,7 @@ class SSHTransport:
         self.description = description
         self._stderr: collections.deque[str] = collections.deque(maxlen=STDERR_LINES)
         self._exit_status: int | None = None
+        self._force_handle: asyncio.TimerHandle | None = None
         self._pauser = _Pauser()
         self.reader = asyncio.StreamReader(limit=READER_LIMIT, loop=self._loop)
         self.reader.set_transport(self._pauser)  # type: ignore[arg-type]
@@ -210,7 +214,22 @@ class SSHTransport:
         await asyncio.shield(self._done)
 
     def close(self) -> None:
+        """Send what is queued, then close; forced after :data:`CLOSE_GRACE`
+        seconds (a peer that stopped reading must not hold us open)."""
         self.writer.close()
+        if self._force_handle is None and not self._done.done():
+            self._force_handle = self._loop.call_later(CLOSE_GRACE, self._force_close)
+
+    def _force_close(self) -> None:
+        if self._done.done():
+            return
+        self._pauser.close()
+        for thing in (self._channel, self.connection):
+            try:
+                if thing is not None:
+                    thing.close()
+            except Exception:
+                pass
 
     @property
     def closed(self) -> bool:
@@ -322,5 +341,7 @@ class SSHTransport:
             _call_soon(self._loop, self._set_done)
 
     def _set_done(self) -> None:
+        if self._force_handle is not None:
+            self._force_handle.cancel()
         if not self._done.done():
             self._done.set_result(None)
