@@ -216,7 +216,13 @@ def _saved_password(target: ConnectTarget) -> str | None:
         from winbox_py.backend.credentials import Credentials
 
         endpoint = target.endpoint()
-        return Credentials().get(endpoint.display, endpoint.user)
+        creds = Credentials()
+        # saved under the address as typed in the login window, or as shown
+        for address in dict.fromkeys([target.host.rpartition("@")[2], endpoint.display]):
+            password = creds.get(address, endpoint.user)
+            if password is not None:
+                return password
+        return None
     except Exception:
         return None
 
