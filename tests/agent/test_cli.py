@@ -386,3 +386,18 @@ def test_process_export_file_and_import(tmp_path):
     assert r.returncode == 0, r.stderr
     rows = json.loads(agent(other, "--json", "-c", "/ip pool print").stdout)
     assert [(x["name"], x["comment"]) for x in rows] == [("a", "Zürich – 東京")]
+
+
+def test_process_script_on_stdin_is_utf8_whatever_the_locale(tmp_path):
+    latin = {"LC_ALL": "C", "LANG": "C", "PYTHONUTF8": "0", "PYTHONCOERCECLOCALE": "0", "PYTHONIOENCODING": ""}
+    r = agent(tmp_path, stdin='/ip pool add name=a ranges=10.0.0.0/24 comment="Zürich – 東京"\n/ip pool print\n',
+              env=latin)
+    assert r.returncode == 0, r.stderr
+    assert "Z\\xfcrich" in r.stdout           # shown as an escape, not a crash
+    rows = json.loads(agent(tmp_path, "--json", "-c", "/ip pool print").stdout)
+    assert rows[0]["comment"] == "Zürich – 東京"
+    bad = subprocess.run([sys.executable, "-m", "winbox_agent", "--state-dir", str(tmp_path / "state"), "cli"],
+                         input=b"/ip pool print\n\xff\n", capture_output=True,
+                         env=dict(os.environ, PYTHONPATH=str(REPO / "agent")), timeout=60)
+    assert bad.returncode != 0 and b"not UTF-8" in bad.stderr
+

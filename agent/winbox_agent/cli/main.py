@@ -9,6 +9,7 @@ from .shell import CliError, Interpreter
 
 def run(router: Any, command: Optional[str], json_mode: bool, stdin: Any = None) -> int:
     stdin = stdin or sys.stdin
+    _never_fail_to_print()
     interp = Interpreter(router, out=_writer(), json_mode=json_mode)
     try:
         if command is not None:
@@ -16,7 +17,7 @@ def run(router: Any, command: Optional[str], json_mode: bool, stdin: Any = None)
         elif stdin.isatty():
             return interactive(interp)
         else:
-            interp.run_script(stdin.read())
+            interp.run_script(_read_script(stdin))
     except CliError as exc:
         if json_mode:
             sys.stderr.write(json.dumps({"error": exc.message, "line": exc.line}) + "\n")
@@ -27,6 +28,31 @@ def run(router: Any, command: Optional[str], json_mode: bool, stdin: Any = None)
     except KeyboardInterrupt:
         return 130
     return 0
+
+
+def _never_fail_to_print() -> None:
+    """Under a locale that cannot show every character (plain C, Latin-1),
+    print what it cannot show as escapes instead of failing."""
+    for stream in (sys.stdout, sys.stderr):
+        if hasattr(stream, "reconfigure"):
+            try:
+                stream.reconfigure(errors="backslashreplace")
+            except (ValueError, OSError):
+                pass
+
+
+def _read_script(stdin: Any) -> str:
+    """A script on stdin is UTF-8 text, whatever the locale says."""
+    raw = getattr(stdin, "buffer", None)
+    if raw is None:
+        return stdin.read()
+    data = raw.read()
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise CliError("the script is not UTF-8 text (byte %d)" % exc.start) from None
 
 
 def _writer():
