@@ -74,7 +74,7 @@ class Host:
     # -- finding commands -------------------------------------------------------
     @staticmethod
     def which(name: str) -> Optional[str]:
-        return shutil.which(name, path=os.environ.get("PATH", "") + ":/usr/sbin:/sbin:/usr/bin:/bin")
+        return shutil.which(name, path=os.environ.get("PATH") or "/usr/sbin:/usr/bin:/sbin:/bin")
 
     def need(self, name: str) -> str:
         """The path of a command, or Missing."""
