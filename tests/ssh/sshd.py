@@ -124,6 +124,22 @@ def kill_user_processes(uid: int) -> None:
         time.sleep(0.05)
 
 
+def remove_stale_test_users() -> None:
+    """Users and sudoers files left by a test run that was killed: their home
+    (a removed temporary folder) is gone."""
+    for entry in pwd.getpwall():
+        if (entry.pw_name.startswith(("wbxplain", "wbxjunk")) and entry.pw_gecos == "winbox-py test user"
+                and entry.pw_dir.startswith(tempfile.gettempdir()) and not os.path.exists(entry.pw_dir)):
+            kill_user_processes(entry.pw_uid)
+            subprocess.run(["userdel", entry.pw_name], capture_output=True, timeout=60)
+    for path in Path("/etc/sudoers.d").glob("winbox-test-*"):
+        tag = path.name.rpartition("-")[2]
+        try:
+            pwd.getpwnam(f"wbxplain{tag}")
+        except KeyError:
+            path.unlink(missing_ok=True)
+
+
 class SSHDFailed(RuntimeError):
     """The test sshd could not be started."""
 
@@ -149,6 +165,7 @@ def running_sshd() -> Iterator[SSHServer]:
         junk_shell.write_text("#!/bin/sh\nprintf '%s'\nexec /bin/sh \"$@\"\n" % JUNK.replace("\x1b", "\\033"))
         junk_shell.chmod(0o755)
         if is_root:
+            remove_stale_test_users()
             tag = secrets.token_hex(3)
             password = "pw-" + secrets.token_hex(8)
             plain = _make_user(f"wbxplain{tag}", root / "plain", "/bin/sh", password)
