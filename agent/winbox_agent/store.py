@@ -23,6 +23,8 @@ import tempfile
 import time
 from typing import Any, Dict, Iterator, List, Optional
 
+from .errors import RouterError
+
 FORMAT = 1
 HISTORY_KEEP = 1000
 STATE_FILE = "config.json"
@@ -188,11 +190,15 @@ class Store:
         path = os.path.join(self.state_dir, STATE_FILE)
         try:
             with open(path, "rb") as fh:
-                data = json.loads(fh.read().decode())
+                data = json.loads(fh.read().decode("utf-8"))
         except FileNotFoundError:
             return
-        if data.get("format") != FORMAT:
-            raise ValueError("%s: unknown state format %r" % (path, data.get("format")))
+        except ValueError as exc:      # not JSON, not UTF-8: refuse, never overwrite
+            raise RouterError("%s is not a readable configuration (%s); it is left as it is" % (path, exc),
+                              "general") from None
+        if not isinstance(data, dict) or data.get("format") != FORMAT:
+            raise RouterError("%s: unknown state format %r; it is left as it is" % (
+                path, data.get("format") if isinstance(data, dict) else type(data).__name__), "general")
         self.revision = data["revision"]
         self.next_id = data["next_id"]
         self.menus = data["menus"]

@@ -23,6 +23,7 @@ REPO = Path(__file__).resolve().parents[2]
 if str(REPO / "agent") not in sys.path:
     sys.path.insert(0, str(REPO / "agent"))
 
+from winbox_agent.errors import RouterError  # noqa: E402
 from winbox_agent.router import Router  # noqa: E402
 from winbox_agent.store import STATE_FILE, Change, Store  # noqa: E402
 
@@ -225,13 +226,24 @@ def test_state_file_is_private(tmp_path):
     assert (state / STATE_FILE).exists()
 
 
-def test_unknown_state_format_is_refused_not_overwritten(tmp_path):
+@pytest.mark.parametrize("text, message", [
+    (json.dumps({"format": 99, "revision": 3}), "unknown state format 99"),
+    ('{"format": 1, "revision": 3, "menus": {', "is not a readable configuration"),
+    ("[]", "unknown state format"),
+])
+def test_an_unreadable_state_is_refused_not_overwritten(tmp_path, text, message):
     state = tmp_path / "state"
     state.mkdir(mode=0o700)
-    text = json.dumps({"format": 99, "revision": 3})
     (state / STATE_FILE).write_text(text)
-    with pytest.raises(ValueError, match="unknown state format"):
+    with pytest.raises(RouterError, match=message):
         Store(str(state))
+    assert (state / STATE_FILE).read_text() == text
+    # the agent says so and stops, leaving the file for a person to look at
+    env = dict(_agent_env())
+    r = subprocess.run([sys.executable, "-m", "winbox_agent", "--state-dir", str(state), "cli", "-c", "/ip pool print"],
+                       capture_output=True, text=True, env=env, timeout=60)
+    assert r.returncode == 1 and r.stderr.startswith("error: ") and message in r.stderr
+    assert "Traceback" not in r.stderr
     assert (state / STATE_FILE).read_text() == text
 
 
