@@ -255,6 +255,19 @@ async def run(args: argparse.Namespace, stdin: TextIO, out: TextIO, err: TextIO)
         await session.close()
 
 
+def _utf8_streams() -> None:
+    """Scripts are UTF-8 (a byte order mark is skipped) whatever the locale,
+    and output never fails on a character the terminal cannot show."""
+    settings = [(sys.stdout, {"errors": "backslashreplace"}), (sys.stderr, {"errors": "backslashreplace"})]
+    if not sys.stdin.isatty():
+        settings.append((sys.stdin, {"encoding": "utf-8-sig", "errors": "strict"}))
+    for stream, options in settings:
+        try:
+            stream.reconfigure(**options)
+        except (AttributeError, ValueError, OSError):
+            pass
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     if not args.demo and not args.address:
@@ -264,8 +277,12 @@ def main(argv: list[str] | None = None) -> int:
             parse_address(args.address)
         except ConnectError as exc:
             parser().error(exc.message)
+    _utf8_streams()
     try:
         return asyncio.run(run(args, sys.stdin, sys.stdout, sys.stderr))
+    except UnicodeDecodeError as exc:
+        sys.stderr.write(f"winbox-py cli: stdin is not UTF-8 text ({exc.reason} at byte {exc.start})\n")
+        return EXIT_FAILED
     except KeyboardInterrupt:
         sys.stderr.write("\n")
         return EXIT_INTERRUPTED

@@ -140,3 +140,20 @@ def test_bad_address_is_a_usage_error():
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 2
     assert "99999" in result.stderr and "1..65535" in result.stderr
+
+
+def test_a_utf8_script_runs_under_the_c_locale(tmp_path):
+    script = "\ufeff/system identity set name=\"réseau\"\n/system identity print\n".encode("utf-8")
+    env = dict(os.environ, LC_ALL="C", LANG="C", PYTHONIOENCODING="")
+    try:
+        result = subprocess.run([sys.executable, "-m", "winbox_py", "cli", "--demo", "--state-dir",
+                                 str(tmp_path / "st")], input=script, capture_output=True, timeout=120, env=env)
+        assert result.returncode == 0, result.stderr.decode()
+        assert "name: réseau" in result.stdout.decode("utf-8", "backslashreplace") or \
+            "name: r\\xe9seau" in result.stdout.decode("ascii", "backslashreplace")
+        bad = subprocess.run([sys.executable, "-m", "winbox_py", "cli", "--demo", "--state-dir",
+                              str(tmp_path / "st")], input=b"/system identity set name=\xff\n",
+                             capture_output=True, timeout=120, env=env)
+        assert bad.returncode == 1 and b"not UTF-8" in bad.stderr
+    finally:
+        _stop_local_daemon(tmp_path / "st")
