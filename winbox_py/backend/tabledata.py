@@ -25,7 +25,7 @@ _ACRONYMS = {
     "mtu", "mru", "mrru", "mac", "ip", "id", "dns", "ppp", "l2", "tx", "rx", "cpu", "ipv4", "ipv6",
     "tcp", "udp", "vpn", "arp", "nat", "dhcp", "ttl", "ca", "wg", "pd", "dh", "ike", "psk", "lcp",
     "rip", "ospf", "bgp", "vlan", "nas", "mpls", "hw", "tls", "udp", "zt", "mss", "bfd", "pppoe",
-    "l2tp", "pptp", "sstp", "ovpn", "hdd", "ram", "hmac",
+    "l2tp", "pptp", "sstp", "ovpn", "hdd", "ram", "hmac", "ac", "lns", "lac", "ipsec", "mtu", "ike2",
 }
 
 NUMERIC_KINDS = ("int",)

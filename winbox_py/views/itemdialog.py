@@ -111,6 +111,7 @@ class ItemDialog(QtWidgets.QDialog):
             scroll = QtWidgets.QScrollArea(self.tabs)
             scroll.setWidgetResizable(True)
             scroll.setFrameShape(QtWidgets.QFrame.NoFrame)
+            scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
             scroll.setWidget(pages[tab])
             self.tabs.addTab(scroll, tab)
         self._pages = pages
@@ -152,7 +153,7 @@ class ItemDialog(QtWidgets.QDialog):
         layout = QtWidgets.QVBoxLayout(self)
         layout.addLayout(body, 1)
         layout.addLayout(bar)
-        self.resize(480, 420)
+        self.resize(620, 480)
 
     def _connect_signals(self) -> None:
         for name, editor in self.editors.items():
@@ -187,7 +188,7 @@ class ItemDialog(QtWidgets.QDialog):
             values = rows[0] if rows else {}
             self.item_id = values.get(ID)
         else:
-            values = await self.session.get(self.path, self.item_id)
+            values = await self.session.get(self.path, self.item_id, sensitive=True)
         self.original = {k: v for k, v in values.items()}
         self._show_values(values, force=True)
         self._update_title()

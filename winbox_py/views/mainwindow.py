@@ -67,6 +67,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self.tree.populate(session.schema)
         self._update_title()
         self.resources.start(session)
+        self._identity_stream = None
+        self._follow_identity()
         jobs.set_reporter(lambda exc: self.show_message(plain(exc)))
         if hasattr(session, "on_state"):
             session.on_state(self._session_state)
@@ -148,6 +150,22 @@ class MainWindow(QtWidgets.QMainWindow):
         who = "%s@%s" % (user, self.address) if user else self.address
         self.setWindowTitle("%s (%s) - winbox-py" % (who, identity) if identity else "%s - winbox-py" % who)
         self.session_label.setText("Session: %s  " % self.address)
+
+    def _follow_identity(self) -> None:
+        """Keep the title's identity current when the router is renamed."""
+        if "/system/identity" not in (self.session.schema or {}):
+            return
+        stream = self.session.follow("/system/identity", interval=None)
+        self._identity_stream = stream
+
+        async def pump() -> None:
+            async for event in stream:
+                rows = event.get("rows") or ([event["row"]] if "row" in event else [])
+                for row in rows:
+                    if row.get("name"):
+                        self.session.facts["identity"] = row["name"]
+                        self._update_title()
+        jobs.spawn(pump(), on_error=lambda exc: None)
 
     def show_message(self, text: str, ms: int = 8000) -> None:
         self.statusBar().showMessage(text, ms)
@@ -321,6 +339,8 @@ class MainWindow(QtWidgets.QMainWindow):
         for w in self.menu_windows():
             w.stop()
         self.resources.stop()
+        if self._identity_stream is not None:
+            jobs.spawn(self._identity_stream.cancel(), on_error=lambda exc: None)
         for d in list(self.dialogs.values()):
             if is_alive(d):
                 d.close()

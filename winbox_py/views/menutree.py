@@ -86,7 +86,8 @@ def layout(schema: dict[str, dict]) -> list[Node]:
         names.append("Log")
     nodes: list[Node] = []
     for g in names:
-        paths = groups[g]
+        # interfaces of the group first (PPP: the clients and servers), then the rest, each in schema order
+        paths = sorted(groups[g], key=lambda p: -1 if p == "/interface" else 0 if schema[p].get("interface_type") else 1)
         if g in BRANCHES:
             nodes.append(Node(g, None, _branch_entries(g, paths, schema)))
         else:

@@ -15,12 +15,27 @@ from winbox_py.views import jobs
 PATH = "/system/resource"
 
 
+_UNITS = {"": 1, "B": 1, "KiB": 1024, "MiB": 1024 ** 2, "GiB": 1024 ** 3, "TiB": 1024 ** 4}
+
+
+def parse_size(text: str) -> float | None:
+    """``852.1MiB`` (as RouterOS prints sizes) or ``1073741824`` -> bytes."""
+    t = text.strip()
+    for unit in ("TiB", "GiB", "MiB", "KiB", "B", ""):
+        if t.endswith(unit):
+            try:
+                return float(t[: len(t) - len(unit)] if unit else t) * _UNITS[unit]
+            except ValueError:
+                continue
+    return None
+
+
 def human_bytes(text: str) -> str:
     """``1073741824`` -> ``1024.0 MiB``; text that is not a number unchanged."""
-    try:
-        n = float(text)
-    except ValueError:
+    size = parse_size(text)
+    if size is None:
         return text
+    n = size
     for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
         if n < 1024 or unit == "TiB":
             return ("%.0f %s" if unit == "B" else "%.1f %s") % (n, unit)
@@ -76,11 +91,12 @@ class ResourcesBar(QtWidgets.QWidget):
             load = v["cpu-load"]
             self.cpu.setText("CPU: %s%s" % (load, "" if load.endswith("%") else "%"))
         if "free-memory" in v and "total-memory" in v:
-            try:
-                used = str(float(v["total-memory"]) - float(v["free-memory"]))
-            except ValueError:
-                used = v["free-memory"]
-            self.memory.setText("Memory: %s / %s" % (human_bytes(used), human_bytes(v["total-memory"])))
+            total, free = parse_size(v["total-memory"]), parse_size(v["free-memory"])
+            if total is not None and free is not None:
+                self.memory.setText("Memory: %s used / %s" % (human_bytes(str(total - free)),
+                                                              human_bytes(v["total-memory"])))
+            else:
+                self.memory.setText("Memory: %s free" % v["free-memory"])
         if "uptime" in v:
             self.uptime.setText("Uptime: %s" % v["uptime"])
 

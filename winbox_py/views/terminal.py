@@ -182,6 +182,10 @@ class Terminal(QtWidgets.QPlainTextEdit):
                 out = await self.session.cli(line)
                 if out:
                     self.term.write(out if out.endswith("\n") else out + "\n")
+                if "identity" in line:  # the prompt shows the router's name
+                    rows = await self.session.print("/system/identity")
+                    if rows and rows[0].get("name"):
+                        self._who = "%s@%s]" % (self._who.split("@")[0], rows[0]["name"])
         except Exception as exc:  # the agent's words, as RouterOS shows them
             self.term.write("failure: %s\n" % plain(exc))
         finally:
