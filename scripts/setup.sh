@@ -17,7 +17,7 @@ apt_packages=(
     # SSH transport tests: a real sshd on loopback
     openssh-server openssh-client
     # linux driver and its tests
-    iproute2 nftables iputils-ping procps netcat-openbsd iperf3
+    iproute2 nftables iputils-ping procps netcat-openbsd iperf3 sudo
     wireguard-tools openvpn ppp pppoe xl2tpd
     # Qt offscreen / under Xvfb, and screenshots
     xvfb xauth imagemagick
