@@ -120,10 +120,12 @@ def test_filter_stack_and_quick_find(model, qtmodeltester):
 
 
 def test_rows_are_coloured_by_state(model):
+    from winbox_py.backend.models import STATE_ROLE
+    from winbox_py.views.rowdelegate import colour_of
     model.feed_rows([row(1, flags="X"), row(2, flags="R"), row(3, flags="I")])
-    assert model.index(0, 1).data(Qt.ForegroundRole).color().name() == "#808080"
-    assert model.index(1, 1).data(Qt.ForegroundRole) is None
-    assert model.index(2, 1).data(Qt.ForegroundRole).color().name() == "#c81e1e"
+    assert colour_of(model.index(0, 1).data(STATE_ROLE)).name() == "#808080"
+    assert colour_of(model.index(1, 1).data(STATE_ROLE)) is None
+    assert colour_of(model.index(2, 1).data(STATE_ROLE)).name() == "#c81e1e"
 
 
 def test_a_burst_of_changes_resets_instead_of_row_by_row(model, qtmodeltester, qtbot):

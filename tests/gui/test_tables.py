@@ -9,7 +9,8 @@ import pytest
 from tests.gui.conftest import until
 from winbox_py.backend.settings import Settings
 from winbox_py.backend.tabledata import Rule
-from winbox_py.qt import Qt, QtTest, QtWidgets, is_alive
+from winbox_py.backend.models import STATE_ROLE
+from winbox_py.qt import Qt, QtGui, QtTest, QtWidgets, is_alive
 
 
 async def _main(open_session, qtbot, settings=None, key=None):
@@ -64,12 +65,14 @@ def test_enable_and_disable_from_the_toolbar_grey_the_row(run, open_session, qtb
         pane.disable_action.trigger()
         await until(lambda: "X" in pane.model.value(item, ".flags"), what="the X flag")
         row = pane.model.row_of(item)
-        assert pane.model.index(row, 1).data(Qt.ForegroundRole).color().name() == "#808080"
+        option = QtWidgets.QStyleOptionViewItem()
+        pane.view.itemDelegate().initStyleOption(option, pane.model.index(row, 1))
+        assert option.palette.color(QtGui.QPalette.Text).name() == "#808080"  # greyed
         assert (await session.get("/ip/address", item))["disabled"] == "yes"
         _select(pane, item)
         QtTest.QTest.keyClick(pane.view, Qt.Key_E, Qt.ControlModifier)  # Ctrl+E
         await until(lambda: "X" not in pane.model.value(item, ".flags"), what="enabled again")
-        assert pane.model.index(pane.model.row_of(item), 1).data(Qt.ForegroundRole) is None
+        assert pane.model.index(pane.model.row_of(item), 1).data(STATE_ROLE) is None
     run(scenario())
 
 

@@ -22,7 +22,6 @@ import gc
 from typing import Any, Callable, Sequence
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt, QTimer, Signal
-from PySide6.QtGui import QBrush, QColor, QFont
 
 from .tabledata import FLAGS, ID, Column, Rule, predicate, row_tuple, sort_key
 
@@ -31,17 +30,16 @@ BACKLOG_ROWS = 50_000        # Feed stops pulling while this many rows wait
 RESET_FRACTION = 0.25        # more structural changes than this share of rows -> reset
 
 _DISPLAY = Qt.ItemDataRole.DisplayRole.value
-_FOREGROUND = Qt.ItemDataRole.ForegroundRole.value
 _TOOLTIP = Qt.ItemDataRole.ToolTipRole.value
-_FONT = Qt.ItemDataRole.FontRole.value
-
-_GREY = QBrush(QColor(128, 128, 128))
-_RED = QBrush(QColor(200, 30, 30))
-_BLUE = QBrush(QColor(20, 60, 170))
+STATE_ROLE = Qt.ItemDataRole.UserRole.value + 1   # "disabled" | "invalid" | "dynamic" | None
+COMMENT_ROLE = Qt.ItemDataRole.UserRole.value + 2  # True in the comment column
 
 
 class TableModel(QAbstractTableModel):
     """The rows of one menu as a flat table.
+
+    Row state (disabled, invalid, dynamic) is answered under STATE_ROLE; the
+    view's delegate colours rows by it (no QtGui here).
 
     Attributes:
         columns: every column the table can show (the view hides some).
@@ -448,24 +446,24 @@ class TableModel(QAbstractTableModel):
     def data(self, index, role: int = _DISPLAY):
         if role == _DISPLAY:
             return self._rows[self._view[index.row()]][index.column()]
-        if role == _FOREGROUND:
+        if role == STATE_ROLE:
             if self._flags_index is None:
                 return None
             flags = self._rows[self._view[index.row()]][self._flags_index]
             if "X" in flags:
-                return _GREY
+                return "disabled"
             if "I" in flags:
-                return _RED
+                return "invalid"
             if "D" in flags:
-                return _BLUE
+                return "dynamic"
             return None
         if role == _TOOLTIP:
             if self._comment_index is None:
                 return None
             text = self._rows[self._view[index.row()]][self._comment_index]
             return text or None
-        if role == _FONT and index.column() == self._comment_index:
-            return _ITALIC
+        if role == COMMENT_ROLE:
+            return index.column() == self._comment_index
         return None
 
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.DisplayRole):
@@ -517,10 +515,6 @@ class TableModel(QAbstractTableModel):
 
     def ids(self) -> list[str]:
         return list(self._view)
-
-
-_ITALIC = QFont()
-_ITALIC.setItalic(True)
 
 
 def _first(pair: tuple) -> Any:

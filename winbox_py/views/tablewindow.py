@@ -21,6 +21,7 @@ from winbox_py.views import icons, jobs
 from winbox_py.views.commentdialog import CommentDialog
 from winbox_py.views.errors import plain
 from winbox_py.views.filterbar import FilterBar
+from winbox_py.views.rowdelegate import RowDelegate
 
 ROW_HEIGHT = 20
 
@@ -109,6 +110,7 @@ class TablePane(QtWidgets.QWidget):
 
         self.view = QtWidgets.QTableView(self)
         self.view.setModel(self.model)
+        self.view.setItemDelegate(RowDelegate(self.view))
         self.view.setSelectionBehavior(QtWidgets.QAbstractItemView.SelectRows)
         self.view.setSelectionMode(QtWidgets.QAbstractItemView.ExtendedSelection)
         self.view.setEditTriggers(QtWidgets.QAbstractItemView.NoEditTriggers)
