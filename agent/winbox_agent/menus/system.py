@@ -10,7 +10,7 @@ import time
 
 from ..errors import ValueProblem
 from ..schema import Command, Prop, menu
-from ..types import Bool, Duration, Enum, Host, Int, Name, Str, ValueType
+from ..types import Bool, Duration, Enum, Host, Int, Key, Name, Str, ValueType
 
 
 class Bytes(Int):
@@ -139,8 +139,14 @@ menu("/system/license", [
          doc="If not renewed by then, the license is considered expired: no more upgrades."),
     Prop("limited-upgrades", Bool(), default=False, readonly=True,
          doc="The trial ended or the deadline passed: RouterOS can no longer be upgraded."),
+    Prop("speed-limit", Str(), readonly=True,
+         doc="Upload limit per interface at this level: 1Mbit (free), 1Gbit (p1), 10Gbit (p10), none "
+             "(p-unlimited)."),
     Prop("license-server", HostPort(), default="", tab="Server",
          doc="host:port of the account server that renew talks to (empty: none configured)."),
+    Prop("license-server-key", Key(), default="", tab="Server",
+         doc="The account server's Ed25519 public key (base64, `winbox-license-server public-key`): "
+             "only keys it signed are taken."),
 ], single=True, title="License", group="System",
     commands=[
         Command("renew", args=[
@@ -148,7 +154,8 @@ menu("/system/license", [
             Prop("password", Str(max_len=255), required=True, secret=True, doc="Password of the account."),
             Prop("level", Enum(*LEVELS[1:]), default="p1", doc="The level to obtain (a 60-day trial at first)."),
         ], stream=True,
-            doc="Ask the account server for a license: status connecting, renewing, then done or ERROR: ..."),
+            doc="Ask the account server for a license: status connecting, renewing, then done or ERROR: ... "
+                "(the key must be signed by license-server-key and name this system-id)."),
         Command("generate-new-id",
                 doc="Give the router a new system-id; only on the free level (a paid or trial key "
                     "could not be updated any more)."),

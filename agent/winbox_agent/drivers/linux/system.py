@@ -2,8 +2,8 @@
 
 Resources are the host's own (``/proc``, ``os.statvfs``, ``uname``).  The
 license's system-id is drawn from ``/etc/machine-id`` at factory time;
-renewing needs the account server, which is not part of this driver yet, so
-``renew`` says why it cannot.  ``/log`` is the driver's device log.
+``renew`` and the renewal schedule are the license client's
+(:mod:`winbox_agent.license`).  ``/log`` is the driver's device log.
 """
 
 import base64
@@ -15,6 +15,7 @@ from typing import Any, Dict, Iterator, List, Optional
 
 from ... import __version__
 from ...errors import RouterError
+from ...license import LicenseClient
 from ...store import Change
 from .area import Area
 
@@ -73,6 +74,7 @@ class System(Area):
     def __init__(self, driver: Any):
         super().__init__(driver)
         self._cpu_sample: Optional[tuple] = None
+        self.license = LicenseClient(driver)
 
     def factory(self, changes: List[Change]) -> None:
         try:
@@ -126,9 +128,7 @@ class System(Area):
         if path == "/system/resource":
             return self.resource()
         if path == LICENSE:
-            deadline = view.get("deadline-at")
-            if isinstance(deadline, (int, float)) and self.driver.now() >= deadline:
-                return {"limited-upgrades": True}
+            return self.license.runtime(view)
         return {}
 
     def dynamic(self, path: str) -> List[Dict[str, Any]]:
@@ -151,11 +151,5 @@ class System(Area):
             self.driver.log("system,info", "license: new system-id %s" % new)
             return iter(())
         if name == "renew":
-            server = lic.get("license-server") or ""
-            if not server:
-                self.driver.log("system,error", "license renew failed: no license server configured")
-                return iter([{"status": "ERROR: no license server configured"}])
-            self.driver.log("system,error", "license renew through %s failed: no license client" % server)
-            return iter([{"status": "connecting"},
-                         {"status": "ERROR: this agent has no license client yet to renew through %s" % server}])
+            return self.license.renew(args)
         return None

@@ -4,8 +4,9 @@ Resources move deterministically with the clock: uptime counts from the sim's
 boot, the CPU load wanders between samples drawn from the seed (plus what
 running virtual machines add), memory and disk shrink with the virtual
 machines.  The license starts at level free with a system-id drawn from the
-seed; ``renew`` needs an account server (``license-server``), and until the
-license client exists it reports why it cannot renew.
+seed; ``renew`` and the renewal schedule are the license client's
+(:mod:`winbox_agent.license`), which talks to a real account server
+(``license-server``) and checks its keys (``license-server-key``).
 """
 
 import base64
@@ -14,6 +15,7 @@ import math
 from typing import Any, Dict, Iterator, List, Optional
 
 from ...errors import RouterError
+from ...license import LicenseClient
 from ...store import Change
 from .behaviour import Behaviour
 
@@ -48,6 +50,10 @@ class System(Behaviour):
     """Resources, license and log of the simulated device."""
 
     paths = ("/system/resource", "/system/license", "/log")
+
+    def __init__(self, sim: Any):
+        super().__init__(sim)
+        self.license = LicenseClient(sim)
 
     def factory(self, changes: List[Change]) -> None:
         for ch in changes:
@@ -91,9 +97,7 @@ class System(Behaviour):
         if path == "/system/resource":
             return self.resource()
         if path == "/system/license":
-            deadline = view.get("deadline-at")
-            if isinstance(deadline, (int, float)) and self.sim.now() >= deadline:
-                return {"limited-upgrades": True}
+            return self.license.runtime(view)
         return {}
 
     def dynamic(self, path: str) -> List[Dict[str, Any]]:
@@ -108,7 +112,7 @@ class System(Behaviour):
         if name == "generate-new-id":
             return self._generate_new_id()
         if name == "renew":
-            return self._renew(args)
+            return self.license.renew(args)
         return None
 
     # -- license -----------------------------------------------------------------------
@@ -126,16 +130,3 @@ class System(Behaviour):
         self.router.set_readonly("/system/license", lic[".id"], {"system-id": new}, note="generate new system id")
         self.sim.log("system,info", "license: new system-id %s" % new)
         return iter(())
-
-    def _renew(self, args: Dict[str, Any]) -> Iterator[Dict[str, str]]:
-        server = self._license().get("license-server") or ""
-        if not server:
-            self.sim.log("system,error", "license renew failed: no license server configured")
-            return iter([{"status": "ERROR: no license server configured"}])
-        return self._renew_through(server, args)
-
-    def _renew_through(self, server: str, args: Dict[str, Any]) -> Iterator[Dict[str, str]]:
-        """Where the license client plugs in; until it exists, say so."""
-        yield {"status": "connecting"}
-        self.sim.log("system,error", "license renew through %s failed: no license client" % server)
-        yield {"status": "ERROR: this agent has no license client yet to renew through %s" % server}
