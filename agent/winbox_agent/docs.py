@@ -89,8 +89,8 @@ def command_lines(c: Command) -> List[str]:
     if c.item:
         what.append("takes an item")
     if c.stream:
-        what.append("streams rows (`once` for one)")
-    head = "- **%s**%s%s" % (c.name, " (%s)" % ", ".join(what) if what else "", ": " + c.doc if c.doc else "")
+        what.append("streams rows, `once` for one")
+    head = "- **%s**%s%s" % (c.name, " (%s)" % "; ".join(what) if what else "", ": " + c.doc if c.doc else "")
     lines = [head]
     for a in c.args:
         bits = [a.type.allowed()]
