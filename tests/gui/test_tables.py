@@ -243,3 +243,24 @@ def test_a_dropped_connection_clears_the_tables_and_reconnects(run, open_session
                     what="the reconnect and a fresh listing", timeout=30)
         assert not win.banner.isVisible()
     run(scenario(), timeout=90)
+
+
+def test_a_monitor_command_streams_into_its_window_until_closed(run, open_session, qtbot):
+    async def scenario():
+        from winbox_py.views.commandwindow import CommandWindow
+        session, win = await _main(open_session, qtbot)
+        item = await session.add("/interface/pppoe-client", {"name": "pppoe-out1", "interface": "ether1",
+                                                            "user": "u", "disabled": "no"})
+        pane = await _pane(win, "/interface/pppoe-client")
+        await until(lambda: pane.model.has(item), what="the client")
+        _select(pane, item)
+        pane.command_buttons["monitor"].click()
+        monitor = next(w for w in win.findChildren(CommandWindow) if is_alive(w))
+        assert monitor.windowTitle() == "Monitor <pppoe-out1>"
+        await until(lambda: len(monitor.rows) >= 2, what="two monitor samples", timeout=15)
+        keys = [monitor.table.item(r, 0).text() for r in range(monitor.table.rowCount())]
+        assert "status" in keys
+        stream = monitor.stream
+        monitor.close()
+        await until(lambda: stream.closed, what="the stream to stop")
+    run(scenario())

@@ -72,12 +72,17 @@ class CommandWindow(QtWidgets.QDialog):
         self.stop_button.clicked.connect(self.stop)
         self.close_button.clicked.connect(self.close)
         self.resize(440, 360)
-        if not command.get("args"):
+        if not any(a.get("required") for a in command.get("args", [])):
             self.start()
 
     def start(self) -> None:
         self.stop()
-        args = {n: e.value() for n, e in self.editors.items() if e.value() != ""}
+        args = {}
+        for n, e in self.editors.items():
+            v = e.value()
+            if v == "" or (e.kind == "bool" and v == "no"):
+                continue  # not given: the command's own default
+            args[n] = v
         self.rows = []
         self.stream = self.session.command(self.menu["path"], self.command["name"], item=self.item, args=args)
         self.start_button.setEnabled(False)
