@@ -117,14 +117,18 @@ class Store:
         return value
 
     # -- writing ------------------------------------------------------------
-    def apply(self, changes: List[Change], note: str = "", session: str = "", record: bool = True) -> int:
-        """Apply ``changes`` as one revision; returns its number."""
+    def apply(self, changes: List[Change], note: str = "", session: str = "", record: bool = True,
+              meta: Optional[Dict[str, Any]] = None) -> int:
+        """Apply ``changes`` as one revision; returns its number.  ``meta``
+        adds keys to its history entry (who, what kind of step: see history.py)."""
         for ch in changes:
             self._apply_one(ch)
         self.revision += 1
         if record:
-            self.history.append({"rev": self.revision, "time": time.time(), "note": note,
-                                 "session": session, "changes": [c.to_json() for c in changes]})
+            entry = {"rev": self.revision, "time": time.time(), "note": note,
+                     "session": session, "changes": [c.to_json() for c in changes]}
+            entry.update(meta or {})
+            self.history.append(entry)
             if len(self.history) > HISTORY_KEEP:
                 del self.history[: len(self.history) - HISTORY_KEEP]
         self._dirty = True

@@ -12,7 +12,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Dict, List
 
 import pytest
 
@@ -421,3 +421,20 @@ def test_dhcpv6_client_errors_and_ethernet_upstream(sim, clock):
     sim("/interface ethernet disable ether3")
     row = sim.row("/ipv6/dhcp-client", "ether3")
     assert (row["status"], row[".flags"]) == ("searching...", "I")
+
+
+def test_a_script_of_many_secrets_is_linear_and_survives_a_restart(tmp_path, clock):
+    lines = ["/ip pool add name=big ranges=10.1.0.0/22", "/ppp profile add name=isp remote-address=big",
+             "/interface pppoe-server server add interface=ether2 disabled=no default-profile=isp"]
+    lines += ["/ppp secret add name=user%d password=p%d profile=isp service=pppoe" % (n, n) for n in range(400)]
+    first = Sim(tmp_path / "state", clock)
+    started = time.monotonic()
+    first("\n".join(lines))                  # one batch: the sim state is written once, when the router closes
+    elapsed = time.monotonic() - started
+    first.router.close()
+    clock.at(2)
+    second = Sim(tmp_path / "state", clock)
+    active = second.rows("/ppp/active")
+    assert [r["address"] for r in active] == [str(ipaddress.ip_address("10.1.0.1") + n) for n in range(400)]
+    assert len([m for m in second.messages() if " logged in, " in m]) == 400
+    assert elapsed < 60, "400 secrets took %.1fs" % elapsed

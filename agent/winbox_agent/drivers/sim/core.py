@@ -42,6 +42,7 @@ class SimDriver(Driver):
         self.logs: List[Dict[str, Any]] = state.get("log", [])
         self.log_seq: int = state.get("log_seq", len(self.logs))
         self.notes: Dict[str, Any] = state.get("notes", {})
+        self._unsaved = False
         self.behaviours: List[Behaviour] = [cls(self) for cls in behaviour_classes()]
 
     # -- helpers -------------------------------------------------------------------
@@ -58,14 +59,20 @@ class SimDriver(Driver):
         return ":".join("%02X" % o for o in octets)
 
     def _save(self) -> None:
+        self._unsaved = False
         if self.path:
             import json
             write_atomic(self.path, json.dumps({"since": self.since, "boot": self.boot, "log": self.logs,
                                                 "log_seq": self.log_seq, "notes": self.notes}).encode())
 
     def save(self) -> None:
-        """Persist the sim state (``since``, log, notes) beside the configuration."""
-        self._save()
+        """Persist the sim state (``since``, log, notes) beside the configuration;
+        while the store batches a script's commits, once at the end (:meth:`stop`
+        or the next save after the batch)."""
+        if self.router.store.batching:
+            self._unsaved = True
+        else:
+            self._save()
 
     def log(self, topics: str, message: str, when: Optional[float] = None) -> None:
         """Append a line to the device log (``when`` defaults to now)."""
@@ -74,7 +81,7 @@ class SimDriver(Driver):
                           "topics": topics, "message": message})
         if len(self.logs) > LOG_KEEP:
             del self.logs[: len(self.logs) - LOG_KEEP]
-        self._save()
+        self.save()
 
     def log_entries(self) -> List[Dict[str, Any]]:
         """The log as it stands now: behaviours first record what happened as time passed."""
@@ -90,6 +97,10 @@ class SimDriver(Driver):
     def start(self) -> None:
         if self.boot is None:
             self.boot = self.now()
+            self._save()
+
+    def stop(self) -> None:
+        if self._unsaved:
             self._save()
 
     def factory(self, changes: List[Change]) -> None:
@@ -115,7 +126,7 @@ class SimDriver(Driver):
                 del self.since[ch.id]
                 touched = True
         if touched:
-            self._save()
+            self.save()
 
     def runtime(self, path: str, view: Dict[str, Any]) -> Dict[str, Any]:
         m = self.router.schema[path]

@@ -14,8 +14,8 @@ A link's life is computed, never stored: it starts when the link or what it
 runs on was last enabled or changed (``sim.since``), dials for a second,
 verifies the password for a second and is connected, or fails with a reason.
 So separate CLI runs agree, and a Router with a stepped clock sees every
-stage.  What happened is written to the log (``sim.log``) as it is noticed
-(:meth:`Ppp.settle`), stamped with the time it happened.
+stage.  What happened is written to the log (``sim.log``) by a
+:class:`~.ppp_journal.Journal`, stamped with the time it happened.
 """
 
 import ipaddress
@@ -26,6 +26,7 @@ from ...errors import RouterError
 from ...store import Change
 from ...types import format_duration
 from .behaviour import Behaviour
+from .ppp_journal import Event, Journal, Link
 
 PPPOE = "/interface/pppoe-client"
 TUNNELS = {"/interface/l2tp-client": "l2tp", "/interface/pptp-client": "pptp",
@@ -41,19 +42,8 @@ DIAL_TIME = 1.0          # dialing / connecting...
 AUTH_TIME = 1.0          # verifying password...
 BIND_TIME = 1.0          # DHCPv6 searching...
 LEASE = 86400            # delegated prefixes' lifetime, renewed at half
-SETTLE_EVERY = 0.5       # seconds between log catch-ups when nothing was committed
 UPSTREAM_MTU = {"pppoe": 1480, "l2tp": 1450, "pptp": 1450, "sstp": 1500, "ovpn": 1500}
 DYNAMIC_BASE = {ACTIVE: 0x80000000, POOL6: 0x90000000}
-
-
-class Event:
-    """A log line a link writes at ``time``; ``opens`` says whether the link is
-    up (or on its way) after it (True), down (False) or unchanged (None)."""
-
-    __slots__ = ("time", "topics", "message", "opens")
-
-    def __init__(self, time: float, topics: str, message: str, opens: Optional[bool] = None):
-        self.time, self.topics, self.message, self.opens = time, topics, message, opens
 
 
 class Plan:
@@ -105,8 +95,21 @@ class Ppp(Behaviour):
 
     def __init__(self, sim: Any):
         super().__init__(sim)
-        self._settled: Tuple[int, float] = (-1, 0.0)
-        self.router.listeners.append(lambda rev, changes: self.settle(force=True))
+        self.journal = Journal(sim, "ppp", self.link, self.every_link, self._allocate)
+        self._cache: Dict[Any, Any] = {}
+        self._cache_rev = -1
+        self._addresses: Dict[str, str] = {}
+        self._marks: Tuple[Any, Dict[str, int]] = (None, {})
+        self.router.listeners.append(self._committed)
+
+    def _cached(self, key: Any, compute: Any) -> Any:
+        """``compute()`` once per configuration revision."""
+        if self._cache_rev != self.router.store.revision:
+            self._cache = {}
+            self._cache_rev = self.router.store.revision
+        if key not in self._cache:
+            self._cache[key] = compute()
+        return self._cache[key]
 
     # -- small helpers -----------------------------------------------------------------------------
     def _now(self) -> float:
@@ -137,21 +140,27 @@ class Ppp(Behaviour):
     def _enabled(self, view: Optional[Dict[str, Any]]) -> bool:
         return view is not None and not view.get("disabled", False) and view.get("enabled", True) is not False
 
-    def _address(self, *parts: Any) -> str:
-        """A client address in 100.65.0.0-100.127.255.255 (shared address space)."""
-        base = int(ipaddress.IPv4Address("100.65.0.0"))
-        span = int(ipaddress.IPv4Address("100.128.0.0")) - base
-        n = base + self.sim.rand("ppp-address", *parts) % span
-        if n & 0xFF in (0, 255):
-            n ^= 1
-        return str(ipaddress.IPv4Address(n))
+    def _address(self, item_id: str) -> str:
+        """A client's address in 100.65.0.0-100.127.255.255 (shared address space)."""
+        if item_id not in self._addresses:
+            base = int(ipaddress.IPv4Address("100.65.0.0"))
+            span = int(ipaddress.IPv4Address("100.128.0.0")) - base
+            n = base + self.sim.rand("ppp-address", item_id) % span
+            if n & 0xFF in (0, 255):
+                n ^= 1
+            self._addresses[item_id] = str(ipaddress.IPv4Address(n))
+        return self._addresses[item_id]
 
     def _profile(self, ref: Any) -> Dict[str, Any]:
         """The view of a profile reference (a factory profile's name or an id)."""
-        for view in self._views("/ppp/profile"):
-            if view[".id"] == ref or (view.get(".factory") and view.get("name") == ref):
-                return view
-        return {}
+        def index() -> Dict[str, Dict[str, Any]]:
+            out = {}
+            for view in self._views("/ppp/profile"):
+                out[view[".id"]] = view
+                if view.get(".factory"):
+                    out[view.get("name")] = view
+            return out
+        return self._cached("profiles", index).get(ref, {})
 
     def _profile_value(self, ref: Any, prop: str) -> Any:
         """A profile's value where ``default`` means the default profile's."""
@@ -177,6 +186,9 @@ class Ppp(Behaviour):
     # -- the upstream on the Ethernet ports -----------------------------------------------------------
     def upstream(self, iface_id: str) -> Optional[Dict[str, str]]:
         """The access concentrator on an enabled Ethernet port, or None."""
+        return self._cached(("upstream", iface_id), lambda: self._upstream(iface_id))
+
+    def _upstream(self, iface_id: str) -> Optional[Dict[str, str]]:
         if self.router.store.path_of(iface_id) != "/interface/ethernet":
             return None
         view = self._view(iface_id)
@@ -258,8 +270,11 @@ class Ppp(Behaviour):
                 yield path, view
 
     # -- the router's own servers --------------------------------------------------------------------
-    def _server(self, service: str) -> Optional[Tuple[str, List[str]]]:
-        """(server id, ids it depends on) of the first enabled server of a service."""
+    def _server(self, service: str) -> Optional[Tuple[str, str, List[str]]]:
+        """(service, server id, ids it depends on) of the first enabled server of a service."""
+        return self._cached(("server", service), lambda: self._find_server(service))
+
+    def _find_server(self, service: str) -> Optional[Tuple[str, str, List[str]]]:
         services = ("pppoe", "l2tp", "pptp", "sstp", "ovpn") if service == "any" else (service,)
         for svc in services:
             path = SERVERS.get(svc)
@@ -271,67 +286,82 @@ class Ppp(Behaviour):
                     if not self._enabled(self._view(view.get("interface") or "")):
                         continue
                     deps.append(view["interface"])
-                return svc + ":" + view[".id"], deps
+                return svc, view[".id"], deps
         return None
 
-    def sessions(self) -> List[Dict[str, Any]]:
-        """Every secret that has a server to connect to: its session plan."""
-        out = []
-        for secret in self._views("/ppp/secret"):
-            if not self._enabled(secret):
-                continue
-            found = self._server(secret.get("service", "any"))
-            if found is None:
-                continue
-            server, deps = found
-            svc, server_id = server.split(":", 1)
-            start = self._up_since(secret[".id"], *deps)
-            server_view = self._view(server_id) or {}
-            profile = secret.get("profile") or "default"
-            if svc == "pppoe":
-                caller = secret.get("caller-id") or self.sim.mac("ppp-peer", secret[".id"])
-            else:
-                caller = secret.get("caller-id") or "198.51.100.%d" % (self.sim.rand("peer", secret[".id"]) % 254 + 1)
-            address = secret.get("remote-address") or self._profile(profile).get("remote-address")
-            if svc == "sstp":
-                encoding = "AES256-GCM-SHA384"
-            elif svc == "ovpn":
-                encoding = "%s/%s" % ((server_view.get("cipher") or ["aes128-cbc"])[0].upper(),
-                                      (server_view.get("auth") or ["sha1"])[0].upper())
-            else:
-                encoding = "MPPE128 stateless" if self._profile_value(profile, "use-encryption") in (
-                    "yes", "required") else ""
-            out.append({"secret": secret, "service": svc, "start": start, "connected_at": start + DIAL_TIME + AUTH_TIME,
-                        "caller-id": caller, "address": address, "encoding": encoding,
-                        "session-id": "0x%08X" % (0x81000000 + self.sim.rand("session", secret[".id"], start) % 0xFFFFFF)
-                        if svc == "pppoe" else ""})
-        return out
+    def session(self, secret: Dict[str, Any]) -> Optional[Dict[str, Any]]:
+        """The session of a secret when one of the router's servers takes it, or None."""
+        if not self._enabled(secret):
+            return None
+        found = self._server(secret.get("service", "any"))
+        if found is None:
+            return None
+        svc, server_id, deps = found
+        start = self._up_since(secret[".id"], *deps)
+        profile = secret.get("profile") or "default"
+        if svc == "pppoe":
+            caller = secret.get("caller-id") or self.sim.mac("ppp-peer", secret[".id"])
+        else:
+            caller = secret.get("caller-id") or "198.51.100.%d" % (self.sim.rand("peer", secret[".id"]) % 254 + 1)
+        if svc == "sstp":
+            encoding = "AES256-GCM-SHA384"
+        elif svc == "ovpn":
+            server = self._view(server_id) or {}
+            encoding = self._encoding("ovpn", {"cipher": (server.get("cipher") or ["aes128-cbc"])[0],
+                                               "auth": (server.get("auth") or ["sha1"])[0]})
+        else:
+            encoding = "MPPE128 stateless" if self._profile_value(profile, "use-encryption") in (
+                "yes", "required") else ""
+        return {"secret": secret, "service": svc, "start": start, "connected_at": start + DIAL_TIME + AUTH_TIME,
+                "caller-id": caller, "encoding": encoding,
+                "pool": secret.get("remote-address") or self._profile(profile).get("remote-address") or "",
+                "session-id": "0x%08X" % (0x81000000 + self.sim.rand("session", secret[".id"], start) % 0xFFFFFF)
+                if svc == "pppoe" else ""}
 
     # -- pools --------------------------------------------------------------------------------------
-    def _pool_addresses(self, pool_id: str) -> Iterator[str]:
-        seen = set()
-        while pool_id and pool_id not in seen and pool_id != "none":
-            seen.add(pool_id)
-            pool = self._view(pool_id)
-            if pool is None:
-                return
-            for part in pool.get("ranges") or []:
-                if "-" in part:
-                    lo, hi = (int(ipaddress.ip_address(p)) for p in part.split("-"))
-                    for n in range(lo, hi + 1):
-                        yield str(ipaddress.ip_address(n))
-                else:
-                    net = ipaddress.ip_network(part)
-                    for a in (net.hosts() if net.num_addresses > 2 else net):
-                        yield str(a)
-            pool_id = pool.get("next-pool")
+    def _pool_ranges(self, pool_id: str) -> List[Tuple[int, int]]:
+        """The addresses of a pool and the pools after it (next-pool), as integer ranges."""
+        def compute() -> List[Tuple[int, int]]:
+            out: List[Tuple[int, int]] = []
+            seen, current = set(), pool_id
+            while current and current.startswith("*") and current not in seen:
+                seen.add(current)
+                pool = self._view(current)
+                if pool is None:
+                    break
+                for part in pool.get("ranges") or []:
+                    if "-" in part:
+                        lo, hi = (int(ipaddress.ip_address(p)) for p in part.split("-"))
+                    else:
+                        net = ipaddress.ip_network(part)
+                        lo, hi = int(net.network_address), int(net.broadcast_address)
+                        if net.num_addresses > 2:
+                            lo, hi = lo + 1, hi - 1
+                    out.append((lo, hi))
+                current = pool.get("next-pool")
+            return out
+        return self._cached(("pool", pool_id), compute)
 
     def _allocate(self, pool_id: str, taken: set) -> Optional[str]:
-        for n, addr in enumerate(self._pool_addresses(pool_id)):
-            if addr not in taken:
-                return addr
-            if n > 65536:
-                break
+        """The lowest address of the pool (or its next pools) nobody holds."""
+        ranges = self._pool_ranges(pool_id)
+        if self._marks[0] != self.journal.freed:
+            self._marks = (self.journal.freed, {})
+        mark = self._marks[1].get(pool_id)
+        skip = mark[1] if mark and mark[0] == ranges else 0     # addresses before this index are taken
+        index = 0
+        for lo, hi in ranges:
+            size = hi - lo + 1
+            if skip >= index + size:
+                index += size
+                continue
+            for n in range(lo + max(0, skip - index), hi + 1):
+                address = str(ipaddress.ip_address(n))
+                if address not in taken:
+                    self._marks[1][pool_id] = (ranges, index + (n - lo) + 1)
+                    return address
+            index += size
+        self._marks[1][pool_id] = (ranges, index)
         return None
 
     # -- DHCPv6 prefix delegation -----------------------------------------------------------------------
@@ -366,112 +396,112 @@ class Ppp(Behaviour):
             return "searching..."
         return "error" if plan["error"] else "bound"
 
-    # -- the log ------------------------------------------------------------------------------------
-    def _links(self) -> List[Tuple[str, str, List[Event], Optional[Tuple[str, str]], Dict[str, Any]]]:
-        """(link id, key, events, closing line, extra) of every link alive now."""
-        out = []
-        for path, view in self.clients():
-            plan = self.client_plan(path, view)
-            if plan is None:
-                continue
-            proto = "pppoe" if path == PPPOE else TUNNELS[path]
-            name = view.get("name") or view[".id"]
-            info, error = "%s,ppp,info" % proto, "%s,ppp,error" % proto
-            events = []
-            if plan.phases:
-                events += [Event(plan.start, info, "%s: initializing..." % name, True),
-                           Event(plan.start, info, "%s: connecting..." % name)]
-            if plan.reason is None:
-                events += [Event(plan.connected_at, info, "%s: authenticated" % name),
-                           Event(plan.connected_at, info, "%s: connected" % name)]
-            else:
-                events.append(Event(plan.failed_at, error, "%s: disconnected <%s>" % (name, plan.reason), False))
-            out.append(("client:" + view[".id"], repr((plan.start, plan.reason, name)), events,
-                        (info, "%s: disconnected" % name), {}))
-        for s in self.sessions():
-            secret = s["secret"]
-            info = "%s,ppp,info" % s["service"]
-            events = [Event(s["connected_at"], info, "%s logged in{address} from %s" % (secret["name"], s["caller-id"]),
-                            True)]
-            out.append(("active:" + secret[".id"], repr((s["start"], s["service"], secret["name"], s["address"])),
-                        events, (info, "%s logged out" % secret["name"]), {"pool": s["address"] or ""}))
-        for view in self._views(DHCP6):
-            plan = self.dhcp_plan(view)
-            if plan is None or not plan["link"]:
-                continue
-            iface = self._name(view["interface"])
-            if plan["error"]:
-                events = [Event(plan["bound_at"], "dhcp,error", "dhcp6 client on %s: %s" % (iface, plan["error"]))]
-            else:
-                events = [Event(plan["bound_at"], "dhcp,info", "dhcp6 client on %s got prefix %s" % (
-                    iface, plan["prefix"]), True)]
-            out.append(("dhcp6:" + view[".id"], repr((plan["start"], plan["prefix"], plan["error"])), events,
-                        ("dhcp,info", "dhcp6 client on %s released prefix %s" % (iface, plan["prefix"])), {}))
-        return out
+    # -- the log: one Link per client, session and DHCPv6 binding ------------------------------------------------
+    def link(self, lid: str) -> Optional[Link]:
+        kind, _, item_id = lid.partition(":")
+        view = self._view(item_id)
+        if view is None:
+            return None
+        path = self.router.store.path_of(item_id)
+        if kind == "client" and (path == PPPOE or path in TUNNELS):
+            return self._client_link(path, view)
+        if kind == "active" and path == "/ppp/secret":
+            return self._session_link(view)
+        if kind == "dhcp6" and path == DHCP6:
+            return self._dhcp_link(view)
+        return None
 
-    def settle(self, force: bool = False) -> None:
-        """Write the log lines of everything that happened up to now, once each, in time order."""
-        now = self._now()
-        rev = self.router.store.revision
-        if not force and rev == self._settled[0] and 0 <= now - self._settled[1] < SETTLE_EVERY:
-            return
-        self._settled = (rev, now)
-        notes = self.sim.notes.setdefault("ppp", {})
-        links = self._links()
-        current = {lid: (key, events) for lid, key, events, _, _ in links}
-        lines: List[Tuple[float, int, str, str]] = []      # (time, order, topics, message)
-        changed = False
-        for lid in list(notes):
-            rec = notes[lid]
-            if lid in current and current[lid][0] == rec["key"]:
-                continue
-            new_events = current[lid][1] if lid in current else []
-            replaced_by_failure = bool(new_events) and new_events[0].opens is False and new_events[0].time <= now
-            if rec.get("open") and not replaced_by_failure:
-                lines.append((now, len(lines), rec["close"][0], rec["close"][1]))
-            del notes[lid]
-            changed = True
-        taken = {rec["address"] for rec in notes.values() if rec.get("address")}
-        for lid, key, events, close, extra in links:
-            rec = notes.get(lid)
-            if rec is None:
-                rec = notes[lid] = {"key": key, "seen": now, "done": 0, "open": False, "close": list(close)}
-                changed = True
-                if "pool" in extra:
-                    pool = extra["pool"]
-                    rec["address"] = self._allocate(pool, taken) if str(pool).startswith("*") else pool
-                    if rec["address"]:
-                        taken.add(rec["address"])
-            for ev in events[rec["done"]:]:
-                if ev.time > now:
-                    break
-                if "{address}" in ev.message:
-                    ev = self._with_address(ev, rec.get("address"))
-                lines.append((max(ev.time, rec["seen"]), len(lines), ev.topics, ev.message))
-                rec["done"] += 1
-                if ev.opens is not None:
-                    rec["open"] = ev.opens
-                changed = True
-        for when, _, topics, message in sorted(lines):
-            self.sim.log(topics, message, when=when)
-        if changed:
-            self.sim.save()
+    def _client_link(self, path: str, view: Dict[str, Any]) -> Optional[Link]:
+        plan = self.client_plan(path, view)
+        if plan is None:
+            return None
+        proto = "pppoe" if path == PPPOE else TUNNELS[path]
+        name = view.get("name") or view[".id"]
+        info, error = "%s,ppp,info" % proto, "%s,ppp,error" % proto
+        events = []
+        if plan.phases:
+            events += [Event(plan.start, info, "%s: initializing..." % name, True),
+                       Event(plan.start, info, "%s: connecting..." % name)]
+        if plan.reason is None:
+            events += [Event(plan.connected_at, info, "%s: authenticated" % name),
+                       Event(plan.connected_at, info, "%s: connected" % name)]
+        else:
+            events.append(Event(plan.failed_at, error, "%s: disconnected <%s>" % (name, plan.reason), False))
+        return Link(repr((plan.start, plan.reason, name)), events, (info, "%s: disconnected" % name))
 
-    @staticmethod
-    def _with_address(ev: Event, address: Optional[str]) -> Event:
-        """A session's log-in line with its address (None: the pool had none left)."""
-        if address is None:
-            return Event(ev.time, ev.topics.replace(",info", ",error"),
-                         ev.message.split(" logged in")[0] + ": could not assign an address, the pool is full", False)
-        return Event(ev.time, ev.topics, ev.message.replace("{address}", ", " + address if address else ""), ev.opens)
+    def _session_link(self, secret: Dict[str, Any]) -> Optional[Link]:
+        s = self.session(secret)
+        if s is None:
+            return None
+        info = "%s,ppp,info" % s["service"]
+        login = "%s logged in{address} from %s" % (secret["name"], s["caller-id"])
+        return Link(repr((s["start"], s["service"], secret["name"], s["pool"])),
+                    [Event(s["connected_at"], info, login, True)], (info, "%s logged out" % secret["name"]), s["pool"])
+
+    def _dhcp_link(self, view: Dict[str, Any]) -> Optional[Link]:
+        plan = self.dhcp_plan(view)
+        if plan is None or not plan["link"]:
+            return None
+        iface = self._name(view["interface"])
+        if plan["error"]:
+            event = Event(plan["bound_at"], "dhcp,error", "dhcp6 client on %s: %s" % (iface, plan["error"]))
+        else:
+            event = Event(plan["bound_at"], "dhcp,info", "dhcp6 client on %s got prefix %s" % (iface, plan["prefix"]),
+                          True)
+        return Link(repr((plan["start"], plan["prefix"], plan["error"])), [event],
+                    ("dhcp,info", "dhcp6 client on %s released prefix %s" % (iface, plan["prefix"])))
+
+    def every_link(self) -> List[str]:
+        store = self.router.store
+        lids = ["client:" + it[".id"] for path in (PPPOE,) + tuple(TUNNELS) for it in store.items(path)]
+        lids += ["active:" + it[".id"] for it in store.items("/ppp/secret")]
+        lids += ["dhcp6:" + it[".id"] for it in store.items(DHCP6)]
+        return lids
+
+    def _touched(self, changes: List[Change]) -> set:
+        """The links a revision may have changed."""
+        store = self.router.store
+        touched = set()
+        all_sessions = False
+        for ch in changes:
+            if ch.path == PPPOE or ch.path in TUNNELS:
+                touched.add("client:" + ch.id)
+                touched |= self._dhcp_on(ch.id)
+            elif ch.path == "/interface/ethernet":
+                for it in store.items(PPPOE):
+                    if ch.id in (it.get("interface") or []):
+                        touched.add("client:" + it[".id"])
+                        touched |= self._dhcp_on(it[".id"])
+                touched |= self._dhcp_on(ch.id)
+                all_sessions = True     # a PPPoE server may run on the port
+            elif ch.path == "/ppp/secret":
+                touched.add("active:" + ch.id)
+            elif ch.path in SERVERS.values() or ch.path in ("/ppp/profile", "/ip/pool"):
+                all_sessions = True
+            elif ch.path == DHCP6:
+                touched.add("dhcp6:" + ch.id)
+        if all_sessions:
+            touched |= {"active:" + it[".id"] for it in store.items("/ppp/secret")}
+            touched |= {lid for lid in self.sim.notes.get("ppp", {}).get("links", {}) if lid.startswith("active:")}
+        return touched
+
+    def _dhcp_on(self, iface_id: str) -> set:
+        return {"dhcp6:" + it[".id"] for it in self.router.store.items(DHCP6) if it.get("interface") == iface_id}
+
+    def _committed(self, revision: int, changes: List[Change]) -> None:
+        self.journal.settle(self._touched(changes), revision)
+
+    def settle(self) -> None:
+        """Write the log lines of what happened by now (links coming up, failing)."""
+        self.journal.settle(revision=self.router.store.revision)
 
     def _session_address(self, secret_id: str) -> Optional[str]:
-        rec = self.sim.notes.get("ppp", {}).get("active:" + secret_id)
+        rec = self.journal.record("active:" + secret_id)
         return rec.get("address") if rec else None
 
     # -- Behaviour interface ----------------------------------------------------------------------------
     def apply(self, changes: List[Change]) -> None:
-        self.settle(force=True)
+        self.settle()       # what happened before this revision, under the configuration it happened with
 
     def runtime(self, path: str, view: Dict[str, Any]) -> Dict[str, Any]:
         self.settle()
@@ -516,15 +546,15 @@ class Ppp(Behaviour):
         now = self._now()
         out = []
         if path == ACTIVE:
-            for s in self.sessions():
-                if now < s["connected_at"]:
+            for secret in self._views("/ppp/secret"):
+                s = self.session(secret)
+                if s is None or now < s["connected_at"]:
                     continue
-                secret = s["secret"]
                 address = self._session_address(secret[".id"])
                 if address is None:
                     continue
                 out.append({".id": self._dynamic_id(path, secret[".id"]), "name": secret["name"],
-                            "service": s["service"], "caller-id": s["caller-id"], "address": address,
+                            "service": s["service"], "caller-id": s["caller-id"], "address": address or None,
                             "uptime": int(now - s["connected_at"]), "encoding": s["encoding"],
                             "session-id": s["session-id"], "limit-bytes-in": secret.get("limit-bytes-in", 0),
                             "limit-bytes-out": secret.get("limit-bytes-out", 0), "radius": False})
