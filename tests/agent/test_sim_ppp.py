@@ -407,6 +407,9 @@ def test_dhcpv6_client_gets_a_prefix_once_the_pppoe_link_is_up(sim, clock):
     assert sim.row("/ipv6/dhcp-client", "client-test")["status"] == "searching..."
     clock.at(3 + 3601)
     assert sim.row("/ipv6/dhcp-client", "client-test")["status"] == "bound"
+    assert sim.messages("dhcp") == ["dhcp6 client on client-test got prefix %s" % row["prefix"],
+                                    "dhcp6 client on client-test released prefix %s" % row["prefix"],
+                                    "dhcp6 client on client-test got prefix %s" % row["prefix"]]
 
 
 def test_dhcpv6_client_errors_and_ethernet_upstream(sim, clock):

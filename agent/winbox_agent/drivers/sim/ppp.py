@@ -581,7 +581,7 @@ class Ppp(Behaviour):
         if name in ("renew", "release") and path == DHCP6:
             item = self._item(path, item_id)
             self.sim.notes.setdefault("ppp-dhcp6-renew", {})[item] = self._now()
-            self.sim.save()
+            self.journal.settle({"dhcp6:" + item}, self.router.store.revision)
             return iter(())
         return None
 
