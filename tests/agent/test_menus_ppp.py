@@ -272,6 +272,19 @@ def test_references_are_checked_and_kept_by_id(sh):
     assert "already exists" in sh.error("/interface l2tp-client add connect-to=192.0.2.1 name=wan")
 
 
+def test_server_interfaces_bind_users_to_names(sh):
+    sh("/interface pppoe-server add name=cust1 user=MT-User service=pppoeservice\n"
+       "/interface sstp-server add user=u2\n/interface ovpn-server add name=roadwarrior user=u3")
+    subset(sh.one("/interface pppoe-server", name="cust1"), user="MT-User", service="pppoeservice", disabled="no")
+    subset(sh.one("/interface sstp-server", name="sstp-in1"), user="u2")
+    assert {"cust1", "sstp-in1", "roadwarrior"} <= {r["name"] for r in sh.rows("/interface")}
+    assert "already exists" in sh.error("/interface l2tp-server add name=cust1 user=x")
+    assert "PPP tunnel" in sh.error("/interface pppoe-client add interface=cust1")
+    m = REGISTRY["/interface/l2tp-server"]
+    assert m.interface_type == "l2tp-in" and m.columns == ["name", "user", "mtu", "client-address", "uptime",
+                                                             "encoding"]
+
+
 def test_one_dhcpv6_client_per_interface(sh):
     sh("/ipv6 dhcp-client add interface=ether1 pool-name=a")
     assert "interface: ether1 is already used" in sh.error("/ipv6 dhcp-client add interface=ether1 pool-name=b")
@@ -357,9 +370,9 @@ add name=good_worker@mt.lv password=strongpass
     subset(lns.rows("/ppp l2tp-secret")[0], address="10.155.101.216/32", secret="tunnelpass")
     subset(lns.one("/ppp profile", name="default"), **{"local-address": "192.168.99.1", "remote-address": "pool0"})
     subset(lns.one("/ppp secret", name="good_worker@mt.lv"), service="any", profile="default")
-    # "Status Check": /ppp active prints (sessions come and go with the sim's clock: see test_sim_ppp)
+    # "Status Check": both prints run (sessions come and go with the sim's clock: see test_sim_ppp)
     assert "CALLER-ID" in lns("/ppp active print")
-    # "/interface l2tp-server print" needs the server-binding menu /interface/l2tp-server: not in this issue
+    assert "CLIENT-ADDRESS" in lns("/interface l2tp-server print")
 
 
 def test_ovpn_example(tmp_path):
@@ -494,7 +507,8 @@ def test_pptp_example(tmp_path):
     """))
     subset(server.rows("/interface pptp-server server")[0], enabled="yes")
     subset(server.one("/ppp secret", name="MT-User"), service="pptp", **{"remote-address": "10.0.0.5"})
-    # "interface pptp-server print" needs the server-binding menu /interface/pptp-server: not in this issue
+    assert server("interface pptp-server print").splitlines()[1] == (
+        "Columns: NAME, USER, MTU, CLIENT-ADDRESS, UPTIME, ENCODING")
 
 
 def test_sstp_quick_example(tmp_path):

@@ -340,6 +340,28 @@ def test_secrets_on_an_enabled_server_become_active_sessions(sim, clock):
         "MT-User logged out", "second logged out", "fixed logged out"]
 
 
+def test_connected_users_appear_as_server_interfaces(sim, clock):
+    sim("/interface pptp-server server set enabled=yes\n"
+        "/ppp secret add local-address=10.0.0.1 name=MT-User password=StrongPass profile=default-encryption "
+        "remote-address=10.0.0.5 service=pptp\n"
+        "/ppp secret add name=bob password=x service=pptp remote-address=10.0.0.6\n"
+        "/interface pptp-server add name=bob-in user=bob")
+    clock.at(1)
+    assert sim.rows("/interface/pptp-server")[0][".flags"] == ""
+    clock.at(2 + 44 * 60 + 8)
+    rows = {r["name"]: r for r in sim.rows("/interface/pptp-server")}
+    dynamic = rows["<pptp-MT-User>"]
+    assert (dynamic[".flags"], dynamic["user"], dynamic["mtu"], dynamic["uptime"], dynamic["encoding"]) == (
+        "DR", "MT-User", "1450", "44m8s", "MPPE128 stateless")
+    assert dynamic["client-address"] == sim.row("/ppp/active", "MT-User")["caller-id"]
+    assert (rows["bob-in"][".flags"], rows["bob-in"]["uptime"]) == ("R", "44m8s")
+    types = {r["name"]: (r["type"], r[".flags"]) for r in sim.rows("/interface")}
+    assert types["<pptp-MT-User>"] == ("pptp-in", "DR") and types["bob-in"] == ("pptp-in", "R")
+    assert "<pptp-MT-User>  MT-User  1450" in sim("/interface pptp-server print")
+    sim("/interface pptp-server server set enabled=no")
+    assert [(r["name"], r[".flags"]) for r in sim.rows("/interface/pptp-server")] == [("bob-in", "")]
+
+
 def test_a_secret_needs_its_services_server(sim, clock):
     sim("/ppp secret add name=u password=p service=l2tp remote-address=10.0.0.9")
     clock.at(10)

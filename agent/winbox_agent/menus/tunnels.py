@@ -10,15 +10,16 @@ on Dial Out, live values (from the driver) on Status.
 import hashlib
 
 from ..errors import RouterError
-from ..schema import (FLAG_DISABLED, FLAG_INVALID, FLAG_RUNNING, Command, Prop, comment_prop, disabled_prop, menu,
-                      running_prop)
+from ..schema import (FLAG_DISABLED, FLAG_DYNAMIC, FLAG_INVALID, FLAG_RUNNING, Command, Prop, comment_prop,
+                      disabled_prop, menu, running_prop)
 from ..types import Bool, Duration, Enum, Flags, Host, Int, IPAny, IPv4, IPv6, Mac, Name, Ref, Str
 from .ppp import PROFILE_REF
 
 AUTH_CLIENT = ("mschap2", "mschap1", "chap", "pap")
 AUTH_SERVER = ("pap", "chap", "mschap1", "mschap2")
 #: Interface types of PPP tunnels: a PPPoE client cannot run over them.
-PPP_TYPES = ("pppoe-out", "l2tp-out", "pptp-out", "sstp-out", "ovpn-out")
+PPP_TYPES = ("pppoe-out", "l2tp-out", "pptp-out", "sstp-out", "ovpn-out",
+             "pppoe-in", "l2tp-in", "pptp-in", "sstp-in", "ovpn-in")
 DIAL = "Dial Out"
 
 
@@ -427,3 +428,33 @@ menu("/interface/sstp-server/server", [
     Prop("tls-version", Enum("any", "only-1.2"), default="any", doc="TLS versions allowed."),
     Prop("ciphers", Flags(*_SSTP_CIPHERS, allow_empty=False), default=list(_SSTP_CIPHERS), doc="Ciphers allowed."),
 ], single=True, title="SSTP Server", group="PPP", doc="The router's SSTP server.")
+
+
+# -- the servers' interfaces -------------------------------------------------------------------
+
+def _binding(service, kind, peer_prop, peer_doc, extra=()):
+    """/interface/<service>-server: static bindings of a user to an interface
+    name (for firewall rules and the like); connected users without one appear
+    as dynamic ``<service-user>`` interfaces (the document's Status Check prints)."""
+    menu("/interface/%s-server" % service, [
+        Prop("name", Name(), doc="Name of the interface the user's session gets."),
+        Prop("user", Str(max_len=255), default="", doc="User (a /ppp secret) the interface is for."),
+        *extra,
+        comment_prop(),
+        disabled_prop(False),
+        running_prop(),
+        Prop(peer_prop, kind, readonly=True, tab="Status", doc=peer_doc),
+        Prop("mtu", Int(0, 65535), readonly=True, tab="Status", doc="MTU of the session."),
+        Prop("uptime", Duration(), readonly=True, tab="Status", doc="How long the session has been up."),
+        Prop("encoding", Str(), readonly=True, tab="Status", doc="Encryption and encoding of the session."),
+    ], interface_type="%s-in" % service, default_name="%s-in{n}" % service,
+        title="%s Server Interfaces" % service.upper(), group="PPP",
+        flags=[FLAG_DYNAMIC, FLAG_DISABLED, FLAG_RUNNING],
+        columns=["name", "user", "mtu", peer_prop, "uptime", "encoding"],
+        doc="Interfaces of the %s server's sessions: static bindings and dynamic ones." % service.upper())
+
+
+_binding("pppoe", Mac(), "remote-address", "MAC address of the client.",
+         [Prop("service", Str(max_len=64), default="", doc="PPPoE service (server service-name) the binding is for.")])
+for _service in ("l2tp", "pptp", "sstp", "ovpn"):
+    _binding(_service, IPAny(), "client-address", "Address the client connects from.")

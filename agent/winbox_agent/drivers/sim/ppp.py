@@ -34,6 +34,7 @@ TUNNELS = {"/interface/l2tp-client": "l2tp", "/interface/pptp-client": "pptp",
 SERVERS = {"pppoe": "/interface/pppoe-server/server", "l2tp": "/interface/l2tp-server/server",
            "pptp": "/interface/pptp-server/server", "sstp": "/interface/sstp-server/server",
            "ovpn": "/interface/ovpn-server/server"}
+BINDINGS = {"/interface/%s-server" % svc: svc for svc in SERVERS}
 ACTIVE = "/ppp/active"
 DHCP6 = "/ipv6/dhcp-client"
 POOL6 = "/ipv6/pool"
@@ -44,6 +45,7 @@ BIND_TIME = 1.0          # DHCPv6 searching...
 LEASE = 86400            # delegated prefixes' lifetime, renewed at half
 UPSTREAM_MTU = {"pppoe": 1480, "l2tp": 1450, "pptp": 1450, "sstp": 1500, "ovpn": 1500}
 DYNAMIC_BASE = {ACTIVE: 0x80000000, POOL6: 0x90000000}
+DYNAMIC_BASE.update({path: 0xA0000000 + 0x1000000 * n for n, path in enumerate(sorted(BINDINGS))})
 
 
 class Plan:
@@ -91,7 +93,7 @@ class Plan:
 class Ppp(Behaviour):
     """PPPoE/L2TP/PPTP/SSTP/OVPN clients, /ppp active sessions, DHCPv6 PD."""
 
-    paths = (PPPOE,) + tuple(TUNNELS) + (ACTIVE, DHCP6, POOL6)
+    paths = (PPPOE,) + tuple(TUNNELS) + (ACTIVE, DHCP6, POOL6) + tuple(BINDINGS)
 
     def __init__(self, sim: Any):
         super().__init__(sim)
@@ -312,8 +314,9 @@ class Ppp(Behaviour):
         else:
             encoding = "MPPE128 stateless" if self._profile_value(profile, "use-encryption") in (
                 "yes", "required") else ""
+        mtu = (self._view(server_id) or {}).get("max-mtu")
         return {"secret": secret, "service": svc, "start": start, "connected_at": start + DIAL_TIME + AUTH_TIME,
-                "caller-id": caller, "encoding": encoding,
+                "caller-id": caller, "encoding": encoding, "mtu": self._mtu(mtu, svc),
                 "pool": secret.get("remote-address") or self._profile(profile).get("remote-address") or "",
                 "session-id": "0x%08X" % (0x81000000 + self.sim.rand("session", secret[".id"], start) % 0xFFFFFF)
                 if svc == "pppoe" else ""}
@@ -508,6 +511,8 @@ class Ppp(Behaviour):
         now = self._now()
         if path == DHCP6:
             return self._dhcp_runtime(view, now)
+        if path in BINDINGS:
+            return self._binding_runtime(path, view, now)
         if path not in TUNNELS and path != PPPOE:
             return {}
         plan = self.client_plan(path, view)
@@ -527,6 +532,27 @@ class Ppp(Behaviour):
             if path == PPPOE:
                 out["ac-mac"] = plan.info["ac-mac"]
         return out
+
+    def _connected_sessions(self, service: str, now: float) -> Dict[str, Dict[str, Any]]:
+        """User name -> session of the users connected to a service's server now."""
+        out = {}
+        for secret in self._views("/ppp/secret"):
+            s = self.session(secret)
+            if s is not None and s["service"] == service and now >= s["connected_at"] \
+                    and self._session_address(secret[".id"]) is not None:
+                out.setdefault(secret["name"], s)
+        return out
+
+    def _binding_values(self, path: str, s: Dict[str, Any], now: float) -> Dict[str, Any]:
+        peer = "remote-address" if BINDINGS[path] == "pppoe" else "client-address"
+        return {"running": True, peer: s["caller-id"], "mtu": s["mtu"], "uptime": int(now - s["connected_at"]),
+                "encoding": s["encoding"]}
+
+    def _binding_runtime(self, path: str, view: Dict[str, Any], now: float) -> Dict[str, Any]:
+        s = self._connected_sessions(BINDINGS[path], now).get(view.get("user")) if self._enabled(view) else None
+        if s is None:
+            return {"running": False}
+        return self._binding_values(path, s, now)
 
     def _dhcp_runtime(self, view: Dict[str, Any], now: float) -> Dict[str, Any]:
         plan = self.dhcp_plan(view)
@@ -558,6 +584,15 @@ class Ppp(Behaviour):
                             "uptime": int(now - s["connected_at"]), "encoding": s["encoding"],
                             "session-id": s["session-id"], "limit-bytes-in": secret.get("limit-bytes-in", 0),
                             "limit-bytes-out": secret.get("limit-bytes-out", 0), "radius": False})
+        elif path in BINDINGS:
+            bound = {v.get("user") for v in self._views(path) if self._enabled(v)}
+            for user, s in self._connected_sessions(BINDINGS[path], now).items():
+                if user in bound:
+                    continue
+                row = {".id": self._dynamic_id(path, s["secret"][".id"]), "name": "<%s-%s>" % (BINDINGS[path], user),
+                       "user": user, "disabled": False}
+                row.update(self._binding_values(path, s, now))
+                out.append(row)
         elif path == POOL6:
             for view in self._views(DHCP6):
                 plan = self.dhcp_plan(view)
