@@ -51,6 +51,8 @@ def parser() -> argparse.ArgumentParser:
     cli = sub.add_parser("cli", help="run RouterOS commands")
     cli.add_argument("-c", dest="script", default=None, help="a command (or several lines) to run")
     cli.add_argument("--json", action="store_true", help="print listings as JSON arrays")
+    cli.add_argument("--user", default=None, metavar="NAME",
+                     help="run with the rights of this login (its /user group; default: this account, full)")
     serve = sub.add_parser("serve", help="speak the protocol on stdin/stdout in this process (no daemon)")
     _daemon_options(serve)
     bridge = sub.add_parser("bridge", help="connect stdin/stdout to the device's daemon, starting it if needed")
@@ -101,7 +103,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     try:
         if args.command == "cli":
             from .cli.main import run as run_cli
-            return run_cli(router, args.script, args.json)
+            return run_cli(router, args.script, args.json, user=args.user)
         if args.command == "serve":
             from .proto import serve
             return serve.run(router, _options(args))

@@ -10,8 +10,11 @@ the system, and only then committed to the store as one revision.  Listeners
 import time
 from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Tuple
 
+from . import access
 from . import menus as _menus  # noqa: F401  (declares every menu)
+from .conflicts import check_expected
 from .errors import RouterError, ValueProblem
+from .history import History
 from .schema import REGISTRY, Menu, Prop
 from .store import Change, Store
 from .types import Context
@@ -36,6 +39,7 @@ class Router(Context):
         self.schema = REGISTRY
         self.store = Store(state_dir)
         self.listeners: List[Callable[[int, List[Change]], None]] = []
+        self.history = History(self)
         self.driver = make_driver(driver, self, **(driver_options or {}))
         if not self.store.loaded:
             self._factory()
@@ -176,10 +180,7 @@ class Router(Context):
                 raise RouterError("unknown parameter %s" % name, "argument", name)
             if p.readonly:
                 raise RouterError("%s is read-only" % name, "denied", name)
-            try:
-                out[name] = p.type.parse(text, self)
-            except ValueProblem as exc:
-                raise RouterError("%s: %s" % (name, exc), "argument", name) from None
+            out[name] = parse_value(p, text, self)
         return out
 
     def _check(self, m: Menu, item_id: str, item: Dict[str, Any]) -> None:
@@ -205,8 +206,9 @@ class Router(Context):
             if p.unique and p.name != "name" and view.get(p.name) not in (None, ""):
                 for other in self.store.items(m.path):
                     if other[".id"] != item_id and other.get(p.name) == view[p.name]:
-                        raise RouterError("%s: %s is already used by another item" % (
-                            p.name, p.type.format(view[p.name], self)), "conflict", p.name)
+                        shown = "the value" if p.secret else p.type.format(view[p.name], self)
+                        raise RouterError("%s: %s is already used by another item" % (p.name, shown),
+                                          "conflict", p.name)
         for p in m.props:
             for ref in p.type.references(view.get(p.name)) if view.get(p.name) is not None else ():
                 if ref == item_id:
@@ -216,17 +218,25 @@ class Router(Context):
         if m.validate:
             m.validate(self, view)
 
-    def _commit(self, changes: List[Change], note: str, session: str = "") -> int:
+    def _commit(self, changes: List[Change], note: str, session: str = "",
+                meta: Optional[Dict[str, Any]] = None) -> int:
+        """Check, apply through the driver and store one revision.  ``meta``
+        (undo and redo give it) is recorded even when nothing changes."""
         # setting what is already there changes nothing: no revision, no event
         changes = [c for c in changes if c.before != c.after or c.pos_before != c.pos_after]
-        if not changes:
+        if not changes and meta is None:
             return self.store.revision
+        rights = access.current()
         for ch in changes:
+            if rights is not None:
+                rights.check_change(ch.path)
             m = self.schema[ch.path]
             if ch.after is not None and ch.before != ch.after:
                 self._check(m, ch.id, ch.after)
+        if meta is None:
+            meta = self.history.step_meta(changes, session)
         self.driver.apply(changes)
-        rev = self.store.apply(changes, note=note, session=session)
+        rev = self.store.apply(changes, note=note, session=session, meta=meta)
         for fn in list(self.listeners):
             fn(rev, changes)
         return rev
@@ -234,6 +244,9 @@ class Router(Context):
     def _writable(self, m: Menu) -> None:
         if m.readonly:
             raise RouterError("%s is read-only" % m.path, "denied")
+        rights = access.current()
+        if rights is not None:
+            rights.check_change(m.path)
 
     def _stored(self, m: Menu, item_id: str) -> dict:
         it = self.store.get(item_id)
@@ -279,7 +292,11 @@ class Router(Context):
             n += 1
         return pattern.format(n=n)
 
-    def set(self, path: str, ids: List[str], values: Dict[str, str], session: str = "") -> int:
+    def set(self, path: str, ids: List[str], values: Dict[str, str], session: str = "",
+            expect: Optional[Dict[str, str]] = None) -> int:
+        """Set properties of items.  ``expect``: the values the writer's form
+        was loaded with; refused as a conflict if they changed since
+        (see conflicts.py)."""
         m = self.menu(path)
         self._writable(m)
         if m.single and not ids:
@@ -288,12 +305,15 @@ class Router(Context):
         changes = []
         for item_id in ids:
             before = self._stored(m, item_id)
+            if expect:
+                check_expected(self, m, item_id, expect)
             after = {k: v for k, v in before.items() if k != ".id"}
             after.update(parsed)
             changes.append(Change(path, item_id, self._bare(before), after))
         return self._commit(changes, note="set %s" % path, session=session)
 
-    def unset(self, path: str, ids: List[str], names: List[str], session: str = "") -> int:
+    def unset(self, path: str, ids: List[str], names: List[str], session: str = "",
+              expect: Optional[Dict[str, str]] = None) -> int:
         m = self.menu(path)
         self._writable(m)
         if m.single and not ids:
@@ -309,6 +329,8 @@ class Router(Context):
         changes = []
         for item_id in ids:
             before = self._stored(m, item_id)
+            if expect:
+                check_expected(self, m, item_id, expect)
             after = {k: v for k, v in before.items() if k != ".id" and k not in names}
             changes.append(Change(path, item_id, self._bare(before), after))
         return self._commit(changes, note="unset %s" % path, session=session)
@@ -417,15 +439,15 @@ class Router(Context):
         cmd = m.command(name)
         if cmd is None:
             raise RouterError("no such command %s in %s" % (name, self._menu_words(path)), "missing")
+        rights = access.current()
+        if rights is not None:
+            rights.check_command(path, name)
         parsed = {}
         for k, text in args.items():
             p = next((a for a in cmd.args if a.name == k), None)
             if p is None:
                 raise RouterError("unknown parameter %s" % k, "argument", k)
-            try:
-                parsed[k] = p.type.parse(text, self)
-            except ValueProblem as exc:
-                raise RouterError("%s: %s" % (k, exc), "argument", k) from None
+            parsed[k] = parse_value(p, text, self)
         for a in cmd.args:
             if a.required and a.name not in parsed:
                 raise RouterError("%s: must be given" % a.name, "argument", a.name)
@@ -433,6 +455,50 @@ class Router(Context):
             raise RouterError("%s needs an item" % name, "argument")
         return self.driver.command(path, name, item_id, parsed)
 
+    # -- undo, redo, users ----------------------------------------------------------------
+    def undo(self, session: str = "", revision: Optional[int] = None) -> int:
+        """Undo the latest step (or the step of ``revision``) as a new revision (history.py)."""
+        return self.history.undo(session, revision)
+
+    def redo(self, session: str = "") -> int:
+        """Do again the step undone last (history.py)."""
+        return self.history.redo(session)
+
+    def as_user(self, login: str, address: Optional[str] = None) -> "access.UserRouter":
+        """This router as ``login`` sees it: its changes checked against its rights (access.py)."""
+        return access.UserRouter(self, access.rights_for(self, login, address))
+
+    def login(self, login: str, address: Optional[str] = None) -> "access.UserRouter":
+        """:meth:`as_user`, noting the time on the login's /user item (last-logged-in)."""
+        user = self.as_user(login, address)
+        for it in self.store.items("/user"):
+            if it.get("name") == login:
+                before = self._bare(it)
+                ch = Change("/user", it[".id"], before, dict(before, **{"last-logged-in": int(self.clock())}))
+                rev = self.store.apply([ch], note="login %s" % login, record=False)
+                for fn in list(self.listeners):
+                    fn(rev, [ch])
+        return user
+
     def close(self) -> None:
         self.driver.stop()
         self.store.flush()
+
+
+def parse_value(p: Prop, text: str, ctx: Any) -> Any:
+    """A property's text as a value; RouterError naming the property and what
+    is allowed.  A secret's text is never repeated in the message."""
+    try:
+        return p.type.parse(text, ctx)
+    except ValueProblem as exc:
+        message = str(exc)
+        if p.secret and _echoes(message, text):
+            message = "the value given is not valid (allowed: %s)" % p.type.allowed()
+        raise RouterError("%s: %s" % (p.name, message), "argument", p.name) from None
+
+
+def _echoes(message: str, text: str) -> bool:
+    """Whether ``message`` repeats ``text`` or a piece of it."""
+    import re
+    pieces = [t for t in re.split(r"[\s,:;=\"']+", text) if len(t) >= 3]
+    return any(t in message for t in pieces) or (text.strip() != "" and text.strip() in message)

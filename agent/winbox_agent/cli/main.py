@@ -1,16 +1,28 @@
 """``winbox-agent cli``: run commands, a script on stdin, or an interactive shell."""
 
 import json
+import os
 import sys
 from typing import Any, List, Optional
 
+from ..masking import mask_secrets
 from .shell import CliError, Interpreter
 
 
-def run(router: Any, command: Optional[str], json_mode: bool, stdin: Any = None) -> int:
+def run(router: Any, command: Optional[str], json_mode: bool, stdin: Any = None,
+        user: Optional[str] = None) -> int:
+    """Run ``command`` (or stdin) as ``user`` (default: the account running
+    the agent), with that login's rights (access.py)."""
+    from ..access import owner_name
+    from ..errors import RouterError
     stdin = stdin or sys.stdin
     _never_fail_to_print()
-    interp = Interpreter(router, out=_writer(), json_mode=json_mode)
+    try:
+        as_user = router.login(user or owner_name(), _ssh_client_address())
+    except RouterError as exc:
+        sys.stderr.write("error: %s\n" % exc.message)
+        return 1
+    interp = Interpreter(as_user, out=_writer(), json_mode=json_mode)
     try:
         if command is not None:
             interp.run_script(command)
@@ -23,7 +35,7 @@ def run(router: Any, command: Optional[str], json_mode: bool, stdin: Any = None)
             sys.stderr.write(json.dumps({"error": exc.message, "line": exc.line}) + "\n")
         sys.stderr.write("error: %s\n" % exc)
         if exc.command:
-            sys.stderr.write("  in: %s\n" % exc.command)
+            sys.stderr.write("  in: %s\n" % mask_secrets(exc.command))
         return 1
     except KeyboardInterrupt:
         return 130
@@ -53,6 +65,12 @@ def _read_script(stdin: Any) -> str:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise CliError("the script is not UTF-8 text (byte %d)" % exc.start) from None
+
+
+def _ssh_client_address() -> Optional[str]:
+    """The address an SSH login came from (``SSH_CONNECTION``), if any."""
+    parts = os.environ.get("SSH_CONNECTION", "").split()
+    return parts[0] if parts else None
 
 
 def _writer():

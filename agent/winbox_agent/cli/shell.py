@@ -15,10 +15,16 @@ from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tupl
 from ..errors import RouterError
 from ..schema import Menu
 from . import printer
+from ..masking import mask_secrets
 from .export import export, menu_words
 from .lexer import LexError, Word, logical_lines, split_commands
 
 GLOBAL_COMMANDS = ("import", "export", "quit")
+#: Commands of the root level (``/undo``); in a menu only when typed in full,
+#: so that abbreviations there (``un`` for ``unset``) stay what they were.
+ROOT_COMMANDS = ("undo", "redo")
+#: How deeply ``where`` expressions may nest parentheses.
+WHERE_DEPTH = 64
 BASE_COMMANDS = ("print", "export", "find", "get")
 PRINT_FLAGS = ("detail", "terse", "brief", "show-sensitive", "without-paging", "count-only",
                "as-value", "value-list", "follow", "follow-only", "interval")
@@ -149,15 +155,19 @@ class Interpreter:
                 return self.guest.run_line(line, number)
             except SystemExit:  # /quit in the guest comes back here
                 return self.leave_console()
+        if any("\udc80" <= c <= "\udcff" for c in line):
+            raise CliError("the line is not valid UTF-8 text", number, mask_secrets(line))
         try:
             commands = split_commands(line)
         except LexError as exc:
-            raise CliError(str(exc), number, line) from None
+            raise CliError(str(exc), number, mask_secrets(line)) from None
         for words in commands:
             try:
                 self.execute(words)
             except RouterError as exc:
-                raise CliError(exc.message, number, line) from None
+                raise CliError(mask_secrets(exc.message), number, mask_secrets(line)) from None
+            except RecursionError:
+                raise CliError("the command is nested too deeply", number, mask_secrets(line)) from None
             except CliError as exc:
                 if not exc.line:
                     exc.line = number
@@ -190,7 +200,8 @@ class Interpreter:
                 queue.pop(0)
                 continue
             children = list(node.children)
-            commands = menu_commands(node.menu) + (list(GLOBAL_COMMANDS) if node is self.root else ["import"])
+            commands = menu_commands(node.menu) + (list(GLOBAL_COMMANDS + ROOT_COMMANDS) if node is self.root
+                                                   else ["import"])
             if "/" in w.value:  # a later word with slashes: /interface wireguard/wg-import
                 queue[:1] = [Word(p, None, p) for p in w.value.split("/") if p]
                 continue
@@ -207,7 +218,10 @@ class Interpreter:
         if word.key is not None or word.expr or word.quoted:
             raise RouterError("expected a command, got %s" % word.text, "argument")
         commands = menu_commands(node.menu) + list(GLOBAL_COMMANDS)
+        commands += [c for c in ROOT_COMMANDS if node is self.root or word.value == c]
         name = pick(word.value, commands, "command")
+        if name in ROOT_COMMANDS:
+            return self.cmd_undo_redo(name, queue)
         if name == "import":
             return self.cmd_import(queue)
         if name == "quit":
@@ -313,6 +327,8 @@ class Interpreter:
         rows = self._listing(m)
         rows = self._filter(m, rows, where)
         sensitive = "show-sensitive" in opts
+        if sensitive:
+            self._may_see_secrets("show-sensitive")
         formatted = [self.router.format_row(m, r, sensitive, proplist) for r in rows]
         if not m.single:
             self.numbers[m.path] = [r[".id"] for r in rows]
@@ -348,9 +364,13 @@ class Interpreter:
                 raise RouterError("get needs an item", "argument")
             ids = self._items(m, words.pop(0))
             item = ids[0]
-        row = self.router.format_row(m, self.router.row(m.path, item), sensitive=True)
-        if words:
-            name = self._prop_name(m, words[0].value, writable=False)
+        name = self._prop_name(m, words[0].value, writable=False) if words else None
+        # a secret is shown only when asked for by name
+        secret = name is not None and m.prop(name).secret
+        if secret:
+            self._may_see_secrets("get %s" % name, name)
+        row = self.router.format_row(m, self.router.row(m.path, item), sensitive=secret)
+        if name is not None:
             self.out(row.get(name, ""))
         else:
             self.out(json.dumps(row) if self.json_mode else printer.settings(row, [p.name for p in m.props]))
@@ -469,14 +489,33 @@ class Interpreter:
             else:
                 raise RouterError("unknown parameter %s" % w.key, "argument", w.key)
         path = None if node is self.root else node.path
+        if "show-sensitive" in opts:
+            self._may_see_secrets("show-sensitive")
         text = export(self.router, path, sensitive="show-sensitive" in opts, verbose="verbose" in opts)
         if fname:
             if not fname.endswith(".rsc"):
                 fname += ".rsc"
-            with open(self._file(fname), "w", encoding="utf-8") as fh:
+            # only its owner may read it: it may hold secrets
+            fd = os.open(self._file(fname), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
                 fh.write(text)
         else:
             self.out(text.rstrip("\n"))
+
+    def _may_see_secrets(self, what: str, prop: Optional[str] = None) -> None:
+        """Refuse to show secrets to a login without the sensitive policy."""
+        rights = getattr(self.router, "rights", None)
+        if rights is not None:
+            rights.check_sensitive(what, prop)
+
+    def cmd_undo_redo(self, name: str, words: Sequence[Word]) -> None:
+        """``/undo`` and ``/redo``: take back the latest change, or do it again."""
+        if words:
+            raise RouterError("unexpected argument %s" % words[0].text, "argument")
+        fn = self.router.undo if name == "undo" else self.router.redo
+        rev = fn(session=self.session)
+        if self.json_mode:
+            self.out(json.dumps({"revision": rev}))
 
     def _file(self, name: str) -> str:
         if os.path.isabs(name):
@@ -611,6 +650,7 @@ class WhereParser:
         self.interp = interp
         self.m = m
         self.words = self._parens(words)
+        self.depth = 0
 
     @staticmethod
     def _parens(words: List[Word]) -> List[Word]:
@@ -650,38 +690,41 @@ class WhereParser:
         return w.value if w.key is None and not w.quoted else None
 
     def _or(self):
-        left = self._and()
+        terms = [self._and()]
         while self._peek() in ("or", "||"):
             self.words.pop(0)
-            right = self._and()
-            left = (lambda a, b: lambda f, r: a(f, r) or b(f, r))(left, right)
-        return left
+            terms.append(self._and())
+        return terms[0] if len(terms) == 1 else (lambda f, r: any(t(f, r) for t in terms))
 
     def _and(self):
-        left = self._not()
+        terms = [self._not()]
         while self.words and self._peek() not in ("or", "||", ")"):
             if self._peek() in ("and", "&&"):
                 self.words.pop(0)
-            right = self._not()
-            left = (lambda a, b: lambda f, r: a(f, r) and b(f, r))(left, right)
-        return left
+            terms.append(self._not())
+        return terms[0] if len(terms) == 1 else (lambda f, r: all(t(f, r) for t in terms))
 
     def _not(self):
-        if self._peek() in ("not", "!"):
+        negate = False
+        while self._peek() in ("not", "!"):
             self.words.pop(0)
-            inner = self._not()
-            return lambda f, r: not inner(f, r)
-        return self._term()
+            negate = not negate
+        inner = self._term()
+        return (lambda f, r: not inner(f, r)) if negate else inner
 
     def _term(self):
         if not self.words:
             raise RouterError("incomplete where expression", "argument")
         w = self.words.pop(0)
         if w.key is None and w.value == "(":
+            self.depth += 1
+            if self.depth > WHERE_DEPTH:
+                raise RouterError("where expression nested more than %d deep" % WHERE_DEPTH, "argument")
             inner = self._or()
             if self._peek() != ")":
                 raise RouterError("missing ) in where expression", "argument")
             self.words.pop(0)
+            self.depth -= 1
             return inner
         if w.key is not None:
             key, op = w.key, "="

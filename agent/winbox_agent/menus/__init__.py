@@ -7,10 +7,12 @@ declaration order (``tests`` check every declared menu is named).
 """
 
 from ..schema import REGISTRY
-from . import interfaces, ip, ipv6, ppp, tunnels, wireguard, zerotier, metarouter, firewall, system  # noqa: F401
+from . import interfaces, ip, ipv6, ppp, tunnels, wireguard, zerotier, metarouter, firewall, system, users  # noqa: F401,E501
 
 EXPORT_ORDER = [
     "/system/identity",
+    "/user/group",
+    "/user",
     "/interface",
     "/interface/ethernet",
     "/interface/bridge",
@@ -57,6 +59,7 @@ EXPORT_ORDER = [
     "/system/resource",
     "/system/license",
     "/log",
+    "/system/history",
 ]
 
 

@@ -1,0 +1,349 @@
+"""Undo and redo over the store's history of revisions (``/undo``, ``/redo``,
+``/system history``).
+
+Every ordinary change the router commits is recorded in the store's history
+as a *step* (``kind: "do"``) with who made it and what it did in words.  An
+undo is itself a new revision (``kind: "undo"``, ``target``: the step's
+revision) that applies the step's inverse; a redo (``kind: "redo"``)
+applies the step again.  Both go through :meth:`Router._commit`, so the rights
+of the login are checked, the menus' rules hold and the driver makes the
+system follow, exactly as for any change.
+
+The stacks are not kept anywhere else: they are read back from the history
+(:func:`stacks`), so they survive restarts and are the same for every
+connection of one router.  Undo takes the step most recently done or redone;
+redo the step most recently undone; a new ordinary step empties the redo
+stack.  The history keeps the last ``store.HISTORY_KEEP`` (1000) revisions.
+
+An undo (or redo) is worked out against the configuration as it is now, not
+blindly replayed: a property it sets back must still have the value the step
+gave it (other properties changed since are kept), an item it removes must be
+as the step left it and nothing may refer to it now, an item it puts back
+must not refer to an item that is gone.  Otherwise it is refused with a
+"conflict" error naming the item, the property and both values (secrets are
+never shown), and nothing changes.
+"""
+
+import copy
+from typing import Any, Dict, List, Optional, Tuple
+
+from . import access
+from .errors import RouterError
+from .store import Change
+
+DO, UNDO, REDO = "do", "undo", "redo"
+_MISSING = object()
+VERBS = {"add": "added", "remove": "removed", "set": "changed", "move": "moved"}
+
+
+def stacks(history: List[Dict[str, Any]]) -> Tuple[List[int], List[int]]:
+    """(steps that can be undone, oldest first; steps that can be redone,
+    the next one last), as revisions of their ``do`` entries."""
+    applied: List[int] = []
+    undone: List[int] = []
+    for e in history:
+        kind = e.get("kind")
+        if kind == DO:
+            applied.append(e["rev"])
+            undone = []
+        elif kind == UNDO:
+            if e.get("target") in applied:
+                applied.remove(e["target"])
+                undone.append(e["target"])
+        elif kind == REDO:
+            if e.get("target") in undone:
+                undone.remove(e["target"])
+                applied.append(e["target"])
+    return applied, undone
+
+
+def _words(path: str) -> str:
+    return "/" + " ".join(w for w in path.split("/") if w)
+
+
+def label(router: Any, path: str, item_id: str, item: Optional[Dict[str, Any]]) -> str:
+    """How an item is called in the history: its name, else its first column
+    (``10.0.0.1/24`` for an address), else its id; never a secret."""
+    m = router.schema.get(path)
+    if m is None or item is None:
+        return item_id
+    if m.single:
+        return ""
+    if item.get("name") not in (None, ""):
+        return str(item["name"])
+    for col in (m.columns or [p.name for p in m.props]):
+        p = m.prop(col)
+        if p is None or p.secret or p.readonly or item.get(col) in (None, "", []):
+            continue
+        try:
+            return p.type.format(item[col], router)
+        except Exception:       # a value of an older schema: fall back to the id
+            break
+    return item_id
+
+
+def _one(router: Any, ch: Change) -> Tuple[str, str, str, str]:
+    """(verb, menu words, label, changed properties) of one change."""
+    item = ch.after if ch.after is not None else ch.before
+    props = ""
+    if ch.op == "set":
+        before, after = ch.before or {}, ch.after or {}
+        keys = [k for k in dict.fromkeys(list(before) + list(after))
+                if not k.startswith(".") and before.get(k, _MISSING) != after.get(k, _MISSING)]
+        props = ", ".join(keys)
+    return VERBS[ch.op], _words(ch.path), label(router, ch.path, ch.id, item), props
+
+
+def describe(router: Any, changes: List[Change]) -> str:
+    """What a step did, in words: ``item added /ip address 10.0.0.1/24``."""
+    groups: Dict[Tuple[str, str, str], List[Tuple[str, str]]] = {}
+    for ch in changes:
+        verb, where, name, props = _one(router, ch)
+        groups.setdefault((verb, where, ch.path), []).append((name, props))
+    parts = []
+    for (verb, where, path), items in groups.items():
+        names = [n for n, _ in items if n]
+        props = sorted({p for _, ps in items for p in ps.split(", ") if p})
+        m = router.schema.get(path)
+        single = m is not None and m.single
+        noun = "settings" if single else ("item" if len(items) == 1 else "%d items" % len(items))
+        text = "%s %s %s" % (noun, verb, where)
+        if names:
+            shown = names[:3] + (["..."] if len(names) > 3 else [])
+            text += " " + ", ".join(shown)
+        if props and verb == "changed":
+            text += " (%s)" % ", ".join(props)
+        parts.append(text)
+    return "; ".join(parts)
+
+
+class _Conflict(Exception):
+    """Why a step cannot be replayed now; becomes a RouterError "conflict"."""
+
+    def __init__(self, message: str, prop: Optional[str] = None):
+        super().__init__(message)
+        self.message = message
+        self.prop = prop
+
+
+class History:
+    """Undo, redo and the history list of one router.
+
+    Attributes:
+        router: the router whose store history this reads and extends.
+    """
+
+    def __init__(self, router: Any):
+        self.router = router
+
+    # -- recording -------------------------------------------------------------------
+    def step_meta(self, changes: List[Change], session: str = "") -> Dict[str, Any]:
+        """The history keys of an ordinary step (who, what)."""
+        return {"kind": DO, "user": self._who(session), "action": describe(self.router, changes)}
+
+    @staticmethod
+    def _who(session: str) -> str:
+        rights = access.current()
+        return rights.user if rights is not None and rights.user else session
+
+    # -- reading -----------------------------------------------------------------------
+    def _entry(self, rev: int) -> Dict[str, Any]:
+        for e in reversed(self.router.store.history):
+            if e["rev"] == rev:
+                return e
+        raise RouterError("revision %d is no longer in the history" % rev, "missing")
+
+    def undoable(self) -> List[int]:
+        return stacks(self.router.store.history)[0]
+
+    def redoable(self) -> List[int]:
+        return stacks(self.router.store.history)[1]
+
+    def rows(self) -> List[Dict[str, Any]]:
+        """``/system history``: every recorded revision, newest first."""
+        applied, undone = stacks(self.router.store.history)
+        can_undo, can_redo = set(applied), set(undone)
+        out = []
+        for e in reversed(self.router.store.history):
+            rev = e["rev"]
+            action = e.get("action") or e.get("note") or ""
+            out.append({".id": "*%X" % rev, "revision": rev, "time": e.get("time"), "action": action,
+                        "by": e.get("user") or e.get("session") or "", "undoable": rev in can_undo,
+                        "redoable": rev in can_redo})
+        return out
+
+    # -- undo and redo --------------------------------------------------------------------
+    def undo(self, session: str = "", revision: Optional[int] = None) -> int:
+        """Undo the latest step (or the step of ``revision``); returns the new revision."""
+        applied = self.undoable()
+        if revision is None:
+            if not applied:
+                raise RouterError("nothing to undo", "missing")
+            revision = applied[-1]
+        elif revision not in applied:
+            raise RouterError("revision %d is not a step that can be undone" % revision, "missing", "revision")
+        return self._replay(revision, UNDO, session)
+
+    def redo(self, session: str = "") -> int:
+        """Do again the step undone last; returns the new revision."""
+        undone = self.redoable()
+        if not undone:
+            raise RouterError("nothing to redo", "missing")
+        return self._replay(undone[-1], REDO, session)
+
+    def _replay(self, revision: int, kind: str, session: str) -> int:
+        entry = self._entry(revision)
+        action = entry.get("action") or entry.get("note") or "revision %d" % revision
+        what = "cannot %s revision %d (%s)" % (kind, revision, action)
+        rights = access.current()
+        if rights is not None and not rights.may("write"):
+            raise RouterError("not enough rights: user %s (group %s) may not %s" % (
+                rights.user, rights.group, kind), "denied")
+        try:
+            changes = self._changes(entry, forward=(kind == REDO))
+        except _Conflict as exc:
+            raise RouterError("%s: %s" % (what, exc.message), "conflict", exc.prop) from None
+        meta = {"kind": kind, "target": revision, "user": self._who(session), "action": "%s: %s" % (kind, action)}
+        try:
+            return self.router._commit(changes, note="%s %d" % (kind, revision), session=session, meta=meta)
+        except RouterError as exc:
+            category = exc.category if exc.category in ("driver", "denied") else "conflict"
+            raise RouterError("%s: %s" % (what, exc.message), category, exc.prop) from None
+
+    # -- working out a replay -------------------------------------------------------------
+    def _changes(self, entry: Dict[str, Any], forward: bool) -> List[Change]:
+        """The changes that take the configuration as it is now from the
+        step's one side to the other; _Conflict when that is not possible."""
+        store = self.router.store
+        recorded = [Change.from_json(c) for c in entry["changes"]]
+        seq = recorded if forward else [c.inverse() for c in reversed(recorded)]
+        overlay: Dict[str, Optional[Dict[str, Any]]] = {}
+        orders: Dict[str, List[str]] = {}
+        removing = {c.id for c in seq if c.after is None}
+
+        def current(c: Change) -> Optional[Dict[str, Any]]:
+            if c.id in overlay:
+                return overlay[c.id]
+            it = store.get(c.id)
+            if it is None or store.path_of(c.id) != c.path:
+                return None
+            return {k: v for k, v in it.items() if k != ".id"}
+
+        def order(path: str) -> List[str]:
+            if path not in orders:
+                orders[path] = [it[".id"] for it in store.items(path)]
+            return orders[path]
+
+        out: List[Change] = []
+        for c in seq:
+            m = self.router.schema.get(c.path)
+            if m is None:
+                raise _Conflict("the menu %s no longer exists" % _words(c.path))
+            cur = current(c)
+            ids = order(c.path)
+            if c.before is None:                                   # put an item (back)
+                if cur is not None:
+                    raise _Conflict("%s is there already" % self._name(c.path, c.id, cur))
+                new = copy.deepcopy(c.after)
+                self._references_exist(m, c.id, new, overlay)
+                pos = c.pos_after
+                ids.insert(len(ids) if pos is None else min(pos, len(ids)), c.id)
+                out.append(Change(c.path, c.id, None, new, None, pos))
+            elif c.after is None:                                  # take an item away
+                if cur is None:
+                    raise _Conflict("%s was removed since" % self._name(c.path, c.id, c.before))
+                self._unchanged(m, c.id, c.before, cur)
+                self._unused(c.id, cur, c.path, removing)
+                pos = ids.index(c.id)
+                ids.remove(c.id)
+                out.append(Change(c.path, c.id, cur, None, pos, None))
+            else:                                                  # set properties back, or move
+                if cur is None:
+                    raise _Conflict("%s was removed since" % self._name(c.path, c.id, c.before))
+                new = dict(cur)
+                for k in dict.fromkeys(list(c.before) + list(c.after)):
+                    was, to = c.before.get(k, _MISSING), c.after.get(k, _MISSING)
+                    if was == to:
+                        continue
+                    if cur.get(k, _MISSING) != was:
+                        raise self._changed(m, c.id, cur, k, cur.get(k, _MISSING), was)
+                    if to is _MISSING:
+                        new.pop(k, None)
+                    else:
+                        new[k] = copy.deepcopy(to)
+                self._references_exist(m, c.id, new, overlay)
+                pos_b = pos_a = None
+                if c.pos_before is not None and c.pos_after is not None and c.pos_before != c.pos_after:
+                    pos_b = ids.index(c.id)
+                    ids.remove(c.id)
+                    pos_a = min(c.pos_after, len(ids))
+                    ids.insert(pos_a, c.id)
+                out.append(Change(c.path, c.id, cur, new, pos_b, pos_a))
+            overlay[c.id] = out[-1].after
+        return out
+
+    def _name(self, path: str, item_id: str, item: Optional[Dict[str, Any]]) -> str:
+        m = self.router.schema.get(path)
+        if m is not None and m.single:
+            return _words(path)
+        return "%s %s" % (_words(path), label(self.router, path, item_id, item))
+
+    def _show(self, m: Any, key: str, value: Any) -> str:
+        if value is _MISSING:
+            return "not set"
+        p = m.prop(key)
+        try:
+            text = p.type.format(value, self.router) if p is not None else str(value)
+        except Exception:
+            text = str(value)
+        return '"%s"' % text if text == "" or " " in text else text
+
+    def _changed(self, m: Any, item_id: str, cur: Dict[str, Any], key: str, now: Any, expected: Any) -> _Conflict:
+        name = self._name(m.path, item_id, cur)
+        p = m.prop(key)
+        if p is not None and p.secret:
+            return _Conflict("%s of %s was changed since (values not shown: it is a secret)" % (key, name), key)
+        return _Conflict("%s of %s was changed since: it is %s now, the step left it %s" % (
+            key, name, self._show(m, key, now), self._show(m, key, expected)), key)
+
+    def _unchanged(self, m: Any, item_id: str, expected: Dict[str, Any], cur: Dict[str, Any]) -> None:
+        """An item about to be taken away must be as the step left it (else a
+        later change would be lost with it); what the router records itself
+        (read-only properties) does not count."""
+        for k in dict.fromkeys(list(expected) + list(cur)):
+            p = m.prop(k)
+            if p is not None and p.readonly:
+                continue
+            if expected.get(k, _MISSING) != cur.get(k, _MISSING):
+                raise self._changed(m, item_id, cur, k, cur.get(k, _MISSING), expected.get(k, _MISSING))
+
+    def _unused(self, item_id: str, cur: Dict[str, Any], path: str, removing: set) -> None:
+        for upath, uid, prop in self.router.users_of(item_id):
+            if uid in removing:
+                continue
+            user = self.router.store.get(uid)
+            raise _Conflict("%s is now used by %s (%s)" % (
+                self._name(path, item_id, cur), self._name(upath, uid, user), prop), prop)
+
+    def _references_exist(self, m: Any, item_id: str, item: Dict[str, Any],
+                          overlay: Dict[str, Optional[Dict[str, Any]]]) -> None:
+        for p in m.props:
+            value = item.get(p.name)
+            if value is None:
+                continue
+            for ref in p.type.references(value):
+                gone = overlay.get(ref, _MISSING) is None
+                if gone or (ref not in overlay and self.router.store.get(ref) is None
+                            and self.router.driver.dynamic_name(ref) is None):
+                    raise _Conflict("%s: %s refers to %s, which was removed since" % (
+                        p.name, self._name(m.path, item_id, item), self._last_name(ref)), p.name)
+
+    def _last_name(self, item_id: str) -> str:
+        """The name an item that is gone had last, from the history (else its id)."""
+        for e in reversed(self.router.store.history):
+            for c in e.get("changes", ()):
+                if c.get("id") == item_id:
+                    for side in (c.get("before"), c.get("after")):
+                        if side and side.get("name"):
+                            return "%s %s" % (_words(c["path"]), side["name"])
+        return item_id
