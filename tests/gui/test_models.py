@@ -136,3 +136,21 @@ def test_a_burst_of_changes_resets_instead_of_row_by_row(model, qtmodeltester, q
         model.flush()
     qtmodeltester.check(model)
     assert model.rowCount() == 100
+
+
+def test_sort_keys_stay_current_through_changes_filters_and_re_sorts(model, qtmodeltester):
+    model.feed_rows([row(i, 1000 + i) for i in range(1, 7)])
+    mtu, name = model.column_of("mtu"), model.column_of("name")
+    model.sort(mtu, Qt.AscendingOrder)
+    model.set_filter([Rule(name, "in", "ether1,ether2,ether3")])
+    model.feed({"op": "set", "row": row(5, 1)})      # hidden row changes its sort value
+    model.feed({"op": "set", "row": row(2, 5000)})   # shown row moves to the end
+    model.feed({"op": "remove", "row": {".id": "*3"}})
+    model.flush()
+    qtmodeltester.check(model)
+    assert shown(model) == ["ether1", "ether2"]
+    model.set_filter([])
+    assert shown(model) == ["ether5", "ether1", "ether4", "ether6", "ether2"]
+    model.sort(name, Qt.DescendingOrder)
+    model.sort(mtu, Qt.DescendingOrder)
+    assert shown(model) == ["ether2", "ether6", "ether4", "ether1", "ether5"]

@@ -203,6 +203,10 @@ def test_the_menu_tree_has_winbox_branches_and_search(run, open_session, qtbot):
         window = win.open_entry(ppp)
         assert window.tabs is not None and window.tabs.count() == len(ppp.paths)
         assert win.windowTitle() == "%s@demo (MikroTik) - winbox-py" % session.facts["user"]
+        from winbox_py.views.mainwindow import NOT_AVAILABLE
+        for action, cap in ((win.undo_action, "undo"), (win.redo_action, "redo"), (win.safe_action, "safe-mode")):
+            if cap not in session.capabilities:  # a later agent may offer them
+                assert not action.isEnabled() and NOT_AVAILABLE in action.toolTip()
         win.tree.search.setText("pool")
         visible = []
         for i in range(win.tree.tree.topLevelItemCount()):

@@ -81,6 +81,9 @@ class TableModel(QAbstractTableModel):
         self.loaded = False
         self._order: list[str] | None = None
         self._placed: dict[str, int] = {}
+        self._keys: dict[str, Any] | None = None
+        self._keys_column = -1
+        self._keys_fn: Callable[[tuple], Any] = lambda r: None
         self._timer = QTimer(self)
         self._timer.setInterval(TICK_MS)
         self._timer.timeout.connect(self.flush)
@@ -144,6 +147,7 @@ class TableModel(QAbstractTableModel):
         self._pending_rows = []
         self._pending_changes = {}
         self._order, self._placed = None, {}
+        self._keys = None
         self.loaded = False
         self.endResetModel()
         self._emit_counts()
@@ -172,6 +176,7 @@ class TableModel(QAbstractTableModel):
 
     def _apply_listing(self) -> None:
         rows, self._pending_rows = self._pending_rows, []
+        self._keys = None  # recomputed at the next sort
         idx = self._id_index
         new_ids = []
         for r in rows:
@@ -327,6 +332,11 @@ class TableModel(QAbstractTableModel):
             self.endInsertRows()
 
     def _store(self, item_id: str, row: tuple | None) -> None:
+        if self._keys is not None:
+            if row is None:
+                self._keys.pop(item_id, None)
+            else:
+                self._keys[item_id] = self._keys_fn(row)
         if row is None:
             self._rows.pop(item_id, None)
             self._seq.pop(item_id, None)
@@ -368,11 +378,19 @@ class TableModel(QAbstractTableModel):
         if self._sort_column < 0:
             return ids  # rows (a dict) iterate in arrival order
         # rows (a dict) iterate in arrival order, so ties keep the agent's order (sort is stable)
-        col_key = sort_key(self.columns[self._sort_column])
-        keyed = [(col_key(rows[i]), i) for i in ids] if pred is not None else \
-            [(col_key(r), i) for i, r in rows.items()]
-        keyed.sort(key=_first, reverse=self._sort_order == Qt.DescendingOrder)
-        return [i for _k, i in keyed]
+        keys = self._sort_keys()
+        ids.sort(key=keys.__getitem__, reverse=self._sort_order == Qt.DescendingOrder)
+        return ids
+
+    def _sort_keys(self) -> dict[str, Any]:
+        """id -> sort key of the sort column, computed once per column and kept
+        current as rows change (so filtering a sorted table sorts cheaply)."""
+        if self._keys_column != self._sort_column or self._keys is None:
+            col_key = sort_key(self.columns[self._sort_column])
+            self._keys = {i: col_key(r) for i, r in self._rows.items()}
+            self._keys_column = self._sort_column
+            self._keys_fn = col_key
+        return self._keys
 
     def _relayout(self, same_members: bool = False) -> None:
         """Recompute order (and membership) keeping selections where rows stay."""
@@ -407,7 +425,10 @@ class TableModel(QAbstractTableModel):
     def sort(self, column: int, order: Qt.SortOrder = Qt.AscendingOrder) -> None:
         """Sort by a column in Python (column -1: the agent's order)."""
         self.flush()
-        self._sort_column = column if 0 <= column < len(self.columns) else -1
+        column = column if 0 <= column < len(self.columns) else -1
+        if column != self._sort_column:
+            self._keys = None  # kept current only while its column is the sort column
+        self._sort_column = column
         self._sort_order = order
         self._key = self._make_key()
         self._relayout(same_members=True)
