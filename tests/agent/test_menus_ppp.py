@@ -410,8 +410,48 @@ add name=ovpn-client1 connect-to=2.2.2.2 user=client1 password=123 disabled=no
     subset(client.one("/interface ovpn-client", name="ovpn-client1"), **{"connect-to": "2.2.2.2"}, user="client1",
            disabled="no")
     # Not run here: "/ip route add ... gateway=ovpn-client1" and "/ip firewall nat add ... out-interface=ovpn-client1"
-    # (menus of another issue, tested with them), "import-ovpn-configuration" and "export-client-configuration"
-    # (they need the router's files and /certificate, not in this issue).
+    # (menus of another issue, tested with them) and "export-client-configuration" (needs /certificate).
+
+
+OVPN_FILE = """client
+dev tun
+proto udp
+remote vpn.example.net 1195
+cipher AES-256-GCM
+auth SHA256
+tls-version-min 1.2
+key-direction 1
+<tls-auth>
+#
+# 2048 bit OpenVPN static key
+#
+-----BEGIN OpenVPN Static key V1-----
+-----END OpenVPN Static key V1-----
+</tls-auth>
+"""
+
+
+def test_import_ovpn_configuration(sh, tmp_path):
+    line = ("/interface/ovpn-client/import-ovpn-configuration ovpn-password=securepassword \\\n"
+            "key-passphrase=certificatekeypassphrase ovpn-user=myuserid skip-cert-import=no")
+    # the document's line names no file, which RouterOS would ask for
+    assert "file-name: must be given" in sh.error(line)
+    files = tmp_path / "state" / "files"
+    files.mkdir()
+    (files / "client-1.ovpn").write_text(OVPN_FILE)
+    assert sh(line + " file-name=client-1.ovpn").strip() == "interface: ovpn-import1"
+    subset(sh.one("/interface ovpn-client", name="ovpn-import1"), **{
+        "connect-to": "vpn.example.net", "port": "1195", "protocol": "udp", "mode": "ip", "cipher": "aes256-gcm",
+        "auth": "sha256", "tls-version": "only-1.2", "user": "myuserid", "password": "securepassword",
+        "certificate": "none", "disabled": "no"})
+    (files / "odd.ovpn").write_text("remote 192.0.2.1\ncipher CAMELLIA-128-CBC\n")
+    assert "file-name: cipher CAMELLIA-128-CBC is not supported" in sh.error(
+        "/interface ovpn-client import-ovpn-configuration file-name=odd.ovpn")
+    assert "file-name: cannot read nosuch.ovpn" in sh.error(
+        "/interface ovpn-client import-ovpn-configuration file-name=nosuch.ovpn")
+    (files / "empty.ovpn").write_text("client\n")
+    assert "file-name: the configuration has no remote" in sh.error(
+        "/interface ovpn-client import-ovpn-configuration file-name=empty.ovpn")
 
 
 def test_pppoe_quick_example(tmp_path):

@@ -313,7 +313,14 @@ menu("/interface/ovpn-client", [
     comment_prop(),
     *_status_props(),
 ], interface_type="ovpn-out", default_name="ovpn-out{n}", title="OVPN Client", group="PPP", flags=CLIENT_FLAGS,
-    columns=["name", "connect-to", "port", "user", "status", "uptime"], commands=[_monitor("OVPN client")],
+    columns=["name", "connect-to", "port", "user", "status", "uptime"],
+    commands=[_monitor("OVPN client"), Command("import-ovpn-configuration", args=[
+        Prop("file-name", Str(max_len=255), required=True, doc=".ovpn file (in the router's files, or a full path)."),
+        Prop("ovpn-user", Str(max_len=27), doc="User name for the new interface."),
+        Prop("ovpn-password", Str(max_len=1000), secret=True, doc="Password for the new interface."),
+        Prop("key-passphrase", Str(max_len=1000), secret=True, doc="Passphrase of the file's private key."),
+        Prop("skip-cert-import", Bool(), doc="Do not import the file's certificates."),
+    ], doc="Add an OVPN client from an OpenVPN configuration file (remote, proto, dev, cipher, auth).")],
     doc="OpenVPN client interfaces (disabled by default).")
 
 menu("/interface/ovpn-server/server", [

@@ -23,6 +23,7 @@ import re
 from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 from ...errors import RouterError
+from ...ovpnconf import import_configuration
 from ...store import Change
 from ...types import format_duration
 from .behaviour import Behaviour
@@ -611,6 +612,8 @@ class Ppp(Behaviour):
     def command(self, path: str, name: str, item_id: Optional[str], args: Dict[str, Any]) -> Optional[Iterator[Dict[str, str]]]:
         if name == "monitor" and (path == PPPOE or path in TUNNELS):
             return self._monitor(path, self._item(path, item_id))
+        if name == "import-ovpn-configuration" and path == "/interface/ovpn-client":
+            return iter(import_configuration(self.router, args))
         if name == "scan" and path == PPPOE:
             return self._scan(args.get("interface"))
         if name in ("renew", "release") and path == DHCP6:
