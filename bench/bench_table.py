@@ -31,6 +31,7 @@ from winbox_py.app import make_app  # noqa: E402
 from winbox_py.backend.models import Feed, TableModel  # noqa: E402
 from winbox_py.backend.tabledata import Rule, columns_for  # noqa: E402
 from winbox_py.qt import Qt, QtCore, QtWidgets  # noqa: E402
+from winbox_py.views.tablewindow import configure_view  # noqa: E402
 
 MENU = {
     "path": "/ip/firewall/address-list",
@@ -132,6 +133,7 @@ async def bench(n: int, view: QtWidgets.QTableView) -> dict[str, float]:
     rate = raw_decode_rate(batches, n)
     model = TableModel(columns_for(MENU))
     view.setModel(model)
+    view.horizontalHeader().setSortIndicator(-1, Qt.AscendingOrder)
     meter = StallMeter()
     meter.start()
     t = time.perf_counter()
@@ -161,7 +163,7 @@ def main() -> int:
     args = p.parse_args()
     app, loop = make_app()
     view = QtWidgets.QTableView()
-    view.verticalHeader().setDefaultSectionSize(20)
+    configure_view(view)  # exactly as the table windows set theirs up
     view.resize(900, 600)
     view.show()
 

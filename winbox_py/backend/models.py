@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import bisect
 import gc
+import time
 from typing import Any, Callable, Sequence
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt, QTimer, Signal
@@ -26,7 +27,10 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersisten
 from .tabledata import FLAGS, ID, Column, Rule, predicate, row_tuple, sort_key
 
 TICK_MS = 100
-BACKLOG_ROWS = 50_000        # Feed stops pulling while this many rows wait
+CATCH_UP_MS = 5              # next tick when a listing is still queued
+ROWS_PER_TICK = 8_000        # insert at most this many rows per tick (bounds the stall)
+BACKLOG_ROWS = 40_000        # Feed stops pulling while this many rows wait
+SLICE_S = 0.008              # Feed lets the event loop breathe at least this often
 RESET_FRACTION = 0.25        # more structural changes than this share of rows -> reset
 
 _DISPLAY = Qt.ItemDataRole.DisplayRole.value
@@ -86,7 +90,7 @@ class TableModel(QAbstractTableModel):
         self._keys_fn: Callable[[tuple], Any] = lambda r: None
         self._timer = QTimer(self)
         self._timer.setInterval(TICK_MS)
-        self._timer.timeout.connect(self.flush)
+        self._timer.timeout.connect(self._tick)
         self.drained = asyncio.Event()
 
     # -- feeding -------------------------------------------------------------
@@ -131,7 +135,7 @@ class TableModel(QAbstractTableModel):
 
     def _arm(self) -> None:
         if not self._timer.isActive():
-            self._timer.start()
+            self._timer.start(TICK_MS)
         self.drained.clear()
 
     @property
@@ -153,11 +157,21 @@ class TableModel(QAbstractTableModel):
         self._emit_counts()
 
     # -- applying on the tick ------------------------------------------------
-    def flush(self) -> None:
-        """Apply everything queued: called by the timer, or directly."""
+    def _tick(self) -> None:
+        self.flush(partial=True)
+
+    def flush(self, partial: bool = False) -> None:
+        """Apply what is queued (all of it, or on a timer tick at most
+        ROWS_PER_TICK rows of a listing, so each tick's stall stays short)."""
         self._timer.stop()
-        if self._pending_rows:
+        while self._pending_rows:
             self._apply_listing()
+            if self._pending_rows and partial:  # more of the listing: let the window paint first
+                self._timer.start(CATCH_UP_MS)
+                self._emit_counts()
+                if self.backlog < BACKLOG_ROWS // 2:
+                    self.drained.set()
+                return
         if self._pending_changes:
             changes, self._pending_changes = self._pending_changes, {}
             ready = changes.pop("\0ready", "absent") != "absent"
@@ -175,7 +189,11 @@ class TableModel(QAbstractTableModel):
         self.drained.set()
 
     def _apply_listing(self) -> None:
-        rows, self._pending_rows = self._pending_rows, []
+        if len(self._pending_rows) > ROWS_PER_TICK:
+            rows = self._pending_rows[:ROWS_PER_TICK]
+            del self._pending_rows[:ROWS_PER_TICK]
+        else:
+            rows, self._pending_rows = self._pending_rows, []
         self._keys = None  # recomputed at the next sort
         idx = self._id_index
         new_ids = []
@@ -584,6 +602,7 @@ class Feed:
     async def _run(self) -> None:
         model = self.model
         loading = True
+        yielded = time.perf_counter()
         gc_was = gc.isenabled()
         gc.disable()
         try:
@@ -592,10 +611,18 @@ class Feed:
                 if loading and event.get("op") == "ready":
                     loading = False
                     if gc_was:
+                        # the rows live as long as the window: keep the collector
+                        # from walking them again and again (STYLE.md)
+                        gc.freeze()
                         gc.enable()
-                        gc.collect(0)
                 if model.backlog >= BACKLOG_ROWS:
                     await model.drained.wait()
+                    yielded = time.perf_counter()
+                elif time.perf_counter() - yielded > SLICE_S:
+                    # a real (timed) wait, not sleep(0): under qasync a chain of
+                    # sleep(0) can keep Qt's timers and repaints waiting
+                    await asyncio.sleep(0.001)
+                    yielded = time.perf_counter()
                 else:
                     await asyncio.sleep(0)
         except asyncio.CancelledError:

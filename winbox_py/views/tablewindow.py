@@ -26,6 +26,27 @@ from winbox_py.views.rowdelegate import RowDelegate
 ROW_HEIGHT = 20
 
 
+def configure_view(view: QtWidgets.QTableView) -> None:
+    """How every table window's view is set up for big live tables: fixed row
+    heights, no row numbers, no sort until a header is clicked (STYLE.md)."""
+    view.setSelectionBehavior(QtWidgets.QAbstractItemView.SelectRows)
+    view.setSelectionMode(QtWidgets.QAbstractItemView.ExtendedSelection)
+    view.setEditTriggers(QtWidgets.QAbstractItemView.NoEditTriggers)
+    view.setAlternatingRowColors(True)
+    view.setShowGrid(False)
+    view.setWordWrap(False)
+    view.verticalHeader().setVisible(False)
+    view.verticalHeader().setSectionResizeMode(QtWidgets.QHeaderView.Fixed)
+    view.verticalHeader().setDefaultSectionSize(ROW_HEIGHT)
+    header = view.horizontalHeader()
+    header.setSectionsMovable(True)
+    header.setHighlightSections(False)
+    header.setStretchLastSection(True)
+    header.setSortIndicator(-1, Qt.AscendingOrder)  # no accidental sort by column 0
+    header.setSortIndicatorShown(True)
+    view.setSortingEnabled(True)
+
+
 class TablePane(QtWidgets.QWidget):
     """One menu's table.
 
@@ -111,22 +132,8 @@ class TablePane(QtWidgets.QWidget):
         self.view = QtWidgets.QTableView(self)
         self.view.setModel(self.model)
         self.view.setItemDelegate(RowDelegate(self.view))
-        self.view.setSelectionBehavior(QtWidgets.QAbstractItemView.SelectRows)
-        self.view.setSelectionMode(QtWidgets.QAbstractItemView.ExtendedSelection)
-        self.view.setEditTriggers(QtWidgets.QAbstractItemView.NoEditTriggers)
-        self.view.setAlternatingRowColors(True)
-        self.view.setShowGrid(False)
-        self.view.setWordWrap(False)
-        self.view.verticalHeader().setVisible(False)
-        self.view.verticalHeader().setSectionResizeMode(QtWidgets.QHeaderView.Fixed)
-        self.view.verticalHeader().setDefaultSectionSize(ROW_HEIGHT)
+        configure_view(self.view)
         header = self.view.horizontalHeader()
-        header.setSectionsMovable(True)
-        header.setHighlightSections(False)
-        header.setStretchLastSection(True)
-        header.setSortIndicator(-1, Qt.AscendingOrder)  # no accidental sort by column 0
-        header.setSortIndicatorShown(True)
-        self.view.setSortingEnabled(True)
         header.setContextMenuPolicy(Qt.CustomContextMenu)
         header.resizeSection(0, 34)
         for c in self.columns[1:]:
