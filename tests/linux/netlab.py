@@ -3,15 +3,15 @@ each running the real agent (``python3 -m winbox_agent --driver linux``)
 inside its namespace.
 
 Every host gets its own state directory, its own resolver file
-(``/etc/netns/NS/resolv.conf``, which ``ip netns exec`` puts in place) and
-its own ``/run/wireguard`` (bind-mounted for each command it runs), because
-wireguard-go keeps its control sockets there and two hosts on one machine
-must not share them.  :meth:`Lab.close` stops every process left in the
+(``/etc/netns/NS/resolv.conf``) and its own ``/run/wireguard``, both bound
+in place for each agent command, because wireguard-go keeps its control
+sockets there and two hosts on one machine must not share them.  :meth:`Lab.close` stops every process left in the
 namespaces (by pid) and deletes them.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import secrets
@@ -24,8 +24,12 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parents[2]
 AGENT = REPO / "agent"
-# each agent command runs with the host's own /run/wireguard bound in place
-WRAP = 'mount --bind "$0" /run/wireguard && exec "$@"'
+# Each agent command runs in the host's network namespace (nsenter) and a
+# mount namespace of its own that shares /run/netns with the machine (so the
+# namespaces the agent makes for MetaROUTER guests outlive the command), with
+# the host's own resolver file and /run/wireguard bound in place.
+WRAP = ('mount --make-private / && { mount --make-private /run 2>/dev/null; true; } && '
+        'mount --bind "$0" /etc/resolv.conf && mount --bind "$1" /run/wireguard && shift && exec "$@"')
 
 
 class CommandError(AssertionError):
@@ -49,6 +53,7 @@ class TestHost:
         self.dir = lab.base / name
         self.state = self.dir / "state"
         self.wgrun = self.dir / "run-wireguard"
+        self.resolv = Path("/etc/netns") / self.ns / "resolv.conf"
         self.env: dict[str, str] = {}
         self.wgrun.mkdir(parents=True)
         self.state.mkdir(mode=0o700)
@@ -71,8 +76,13 @@ class TestHost:
 
     # -- the agent -------------------------------------------------------------------------
     def agent_argv(self, *args: str) -> list[str]:
-        return ["ip", "netns", "exec", self.ns, "sh", "-c", WRAP, str(self.wgrun),
-                "python3", "-m", "winbox_agent", "--driver", "linux", "--state-dir", str(self.state)] + list(args)
+        return self.wrap(["python3", "-m", "winbox_agent", "--driver", "linux", "--state-dir", str(self.state)]
+                         + list(args))
+
+    def wrap(self, argv: list[str]) -> list[str]:
+        """A command as the agent runs: in this host's namespace, with its files."""
+        return ["nsenter", "--net=/run/netns/%s" % self.ns, "--", "unshare", "--mount", "--propagation",
+                "unchanged", "--", "sh", "-c", WRAP, str(self.resolv), str(self.wgrun)] + list(argv)
 
     def agent_env(self) -> dict[str, str]:
         env = dict(os.environ)
@@ -99,8 +109,7 @@ class TestHost:
 
     def python(self, code: str, check: bool = True) -> subprocess.CompletedProcess:
         """Python with the agent importable, in the namespace (for Router-level steps)."""
-        res = subprocess.run(["ip", "netns", "exec", self.ns, "sh", "-c", WRAP, str(self.wgrun),
-                              "python3", "-c", code, str(self.state)],
+        res = subprocess.run(self.wrap(["python3", "-c", code, str(self.state)]),
                              capture_output=True, text=True, timeout=120, env=self.agent_env())
         if check and res.returncode != 0:
             raise CommandError("python on %s failed: %s" % (self.name, res.stderr.strip()))
@@ -163,12 +172,13 @@ class Lab:
 
     def close(self) -> None:
         names = [h.ns for h in self.hosts.values()] + self.extra_ns
-        # namespaces the agents made (MetaROUTER guests) carry this lab's state paths
+        # namespaces the agents made for MetaROUTER guests: wbmr-<tag of the state dir>-<id>
+        tags = {hashlib.sha1(str(h.state).encode()).hexdigest()[:6] for h in self.hosts.values()}
         listed = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
         for line in listed.splitlines():
             ns = line.split()[0] if line.split() else ""
-            if ns.startswith("wbmr-") and ns not in names and self._ours(ns):
-                names.append(ns)
+            if ns.startswith("wbmr-") and ns.split("-")[1] in tags:
+                names.insert(0, ns)
         for ns in names:
             for sig in (signal.SIGTERM, signal.SIGKILL):
                 pids = self.pids(ns)
@@ -182,15 +192,6 @@ class Lab:
                     time.sleep(0.05)
             subprocess.run(["ip", "netns", "del", ns], capture_output=True)
             shutil.rmtree(Path("/etc/netns") / ns, ignore_errors=True)
-
-    def _ours(self, ns: str) -> bool:
-        """Whether a MetaROUTER namespace belongs to one of this lab's agents."""
-        marker = Path("/run/netns") / ns
-        for h in self.hosts.values():
-            tag = h.state / "linux" / "metarouter-netns"
-            if tag.exists() and ns in tag.read_text().split():
-                return True
-        return marker.exists() and False
 
 
 LISTENER = r"""

@@ -70,7 +70,7 @@ def test_bridge_joins_two_hosts_across_a_third(lab):
 
 def test_bridge_settings_reach_the_kernel(lab):
     sw = lab.host("switch")
-    sw.cli("/interface bridge add name=br0 priority=0x1000 forward-delay=10s ageing-time=1m "
+    sw.cli("/interface bridge add name=br0 protocol-mode=stp priority=0x1000 forward-delay=10s ageing-time=1m "
            "igmp-snooping=yes comment=core")
     info = sw.links()["br0"]["linkinfo"]["info_data"]
     assert info["stp_state"] == 1 and info["priority"] == 0x1000

@@ -31,7 +31,10 @@ class Pass:
         journal: undo log of what this pass changed.
         strict: a failure refuses the change (apply) rather than being
             logged and skipped (start).
-        problems: item id -> why the host cannot do what the item asks.
+        problems: item id -> why the host cannot do what the item asks (the
+            item does not work: flagged invalid).
+        notices: item id -> how the item works differently here than asked
+            (it works; the difference is reported).
         failures: what failed in a lenient pass (area, message).
     """
 
@@ -40,11 +43,16 @@ class Pass:
         self.journal = journal
         self.strict = strict
         self.problems: Dict[str, str] = {}
+        self.notices: Dict[str, str] = {}
         self.failures: List[Tuple[str, str]] = []
 
     def problem(self, item_id: str, reason: str) -> None:
         if item_id not in self.problems:
             self.problems[item_id] = reason
+
+    def notice(self, item_id: str, reason: str) -> None:
+        if item_id not in self.notices:
+            self.notices[item_id] = reason
 
 
 class Area:

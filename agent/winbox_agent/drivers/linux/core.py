@@ -60,6 +60,7 @@ class LinuxDriver(Driver):
             self.state.setdefault(key, empty)
         self.state.setdefault("log_seq", len(self.state["log"]))
         self.problems: Dict[str, str] = {}
+        self.notices: Dict[str, str] = {}
         self._reported: Dict[str, str] = dict(self.state.get("reported", {}))
         self._last_applied: Optional[List[Change]] = None
         self.areas: List[Area] = [cls(self) for cls in area_classes()]
@@ -140,12 +141,17 @@ class LinuxDriver(Driver):
 
     def _finish(self, p: Pass) -> None:
         self.problems = p.problems
-        for item_id, reason in p.problems.items():
-            if self._reported.get(item_id) != reason:
-                self.log("system,error", "%s: %s" % (self._item_words(item_id), reason))
+        self.notices = p.notices
+        reported = {}
+        for topics, found in (("system,error", p.problems), ("system,warning", p.notices)):
+            for item_id, reason in found.items():
+                key = "%s|%s" % (topics, item_id)
+                reported[key] = reason
+                if self._reported.get(key) != reason:
+                    self.log(topics, "%s: %s" % (self._item_words(item_id), reason))
         for area, message in p.failures:
             self.log("system,error", "%s: %s" % (area, message))
-        self._reported = dict(p.problems)
+        self._reported = reported
         self.save()
 
     def _item_words(self, item_id: str) -> str:
@@ -202,6 +208,9 @@ class LinuxDriver(Driver):
             pass
         except RouterError as exc:
             out.setdefault(".problem", exc.message)
+        notice = self.notices.get(view.get(".id", ""))
+        if notice:
+            out[".notice"] = notice
         problem = self.problems.get(view.get(".id", ""))
         if problem:
             out["invalid"] = True

@@ -68,10 +68,10 @@ class Dns(Area):
         if not view:
             return
         if view.get("allow-remote-requests"):
-            p.problem(view[".id"], "allow-remote-requests: the linux driver runs no DNS server; "
+            p.notice(view[".id"], "allow-remote-requests: the linux driver runs no DNS server; "
                                    "only the router itself uses these servers")
         elif view.get("use-doh-server"):
-            p.problem(view[".id"], "use-doh-server is not supported by the linux driver")
+            p.notice(view[".id"], "use-doh-server is not supported by the linux driver")
         path = self.host.etc("resolv.conf")
         servers = [str(s) for s in view.get("servers") or []]
         ledger = self.ledger

@@ -4,8 +4,10 @@ Ethernet items are the host's own NICs, known by their system names (a
 factory configuration lists the NICs the host has, ``lo`` left out).  The
 driver never creates or deletes them; it renames them, sets their MTU, ARP
 mode, alias (the item's comment) and up/down state.  Bridges are created
-and deleted.  The kernel bridge runs 802.1D STP: ``protocol-mode`` rstp and
-mstp run it too (``none`` turns it off).
+and deleted.  The kernel bridge runs 802.1D STP (``protocol-mode=stp``);
+it has no RSTP or MSTP, so with ``rstp`` (the default) or ``mstp`` the
+bridge runs without spanning tree, and says so (a notice on the item and
+in /log).
 
 Host interfaces the configuration does not know (plugged in later, made by
 other software) are listed as dynamic items of /interface/ethernet (or
@@ -255,7 +257,7 @@ class Links(Area):
                 p.journal.call("sysctl %s=%s" % (key, want), lambda k=key, w=want: self.host.sysctl(k, w),
                                lambda k=key, h=have: self.host.sysctl(k, h))
         if arp == "reply-only":
-            p.problem(item_id, "arp=reply-only is not supported by the linux driver: ARP runs enabled")
+            p.notice(item_id, "arp=reply-only is not supported by the linux driver: ARP runs enabled")
 
     # -- bridges ----------------------------------------------------------------------------------
     def _bridges(self, p: Pass) -> None:
@@ -284,6 +286,10 @@ class Links(Area):
                 raise RouterError("name: %s is already the name of another interface of this host" % name,
                                   "conflict", "name")
             ledger[item_id] = name
+            if view.get("protocol-mode") in ("rstp", "mstp"):
+                p.notice(item_id, "protocol-mode=%s: the kernel bridge has no %s (that needs mstpd, which the "
+                                  "linux driver does not run); the bridge runs without spanning tree"
+                         % (view["protocol-mode"], view["protocol-mode"].upper()))
             self._bridge_settings(p, name, view, link or {})
             mac = view.get("admin-mac") if view.get("auto-mac") is False else None
             self.settle(p, item_id, name, mtu=view.get("mtu"), comment=view.get("comment"),
@@ -292,7 +298,7 @@ class Links(Area):
     @staticmethod
     def _bridge_wanted(view: Dict[str, Any]) -> Dict[str, int]:
         return {
-            "stp_state": 0 if view.get("protocol-mode") == "none" else 1,
+            "stp_state": 1 if view.get("protocol-mode") == "stp" else 0,
             "priority": int(view.get("priority", 0x8000)),
             "forward_delay": int(view.get("forward-delay", 15) * 100),
             "max_age": int(view.get("max-message-age", 20) * 100),
@@ -384,7 +390,7 @@ class Ports(Area):
                 continue
             wanted[view[".id"]] = [ifname, bridge["name"]]
             if view.get("horizon") not in (None, "none"):
-                p.problem(view[".id"], "horizon is not supported by the linux driver (the port joins without it)")
+                p.notice(view[".id"], "horizon is not supported by the linux driver (the port joins without it)")
         for item_id, (ifname, brname) in list(ledger.items()):
             if wanted.get(item_id) != [ifname, brname]:
                 link = self.system.link(ifname)
@@ -405,7 +411,7 @@ class Ports(Area):
             # the kernel's port priority has 6 bits (default 32), RouterOS's the upper 4 of a byte (0x80)
             want = {"priority": int(view.get("priority", 0x80)) // 4, "cost": int(view.get("path-cost", 10))}
             if want["cost"] > MAX_PATH_COST:
-                p.problem(item_id, "path-cost: the kernel bridge allows at most %d (%d is used)"
+                p.notice(item_id, "path-cost: the kernel bridge allows at most %d (%d is used)"
                           % (MAX_PATH_COST, MAX_PATH_COST))
                 want["cost"] = MAX_PATH_COST
             differ = [k for k in want if k in have and have[k] != want[k]]

@@ -66,7 +66,7 @@ class Routes(Area):
         if view.get("pref-src"):
             spec["src"] = view["pref-src"]
         if view.get("check-gateway") not in (None, "", "none"):
-            p.problem(view[".id"], "check-gateway=%s is not supported by the linux driver (the route is used "
+            p.notice(view[".id"], "check-gateway=%s is not supported by the linux driver (the route is used "
                                    "without checking its gateway)" % view.get("check-gateway"))
         return spec
 

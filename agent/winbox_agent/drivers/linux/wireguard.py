@@ -65,7 +65,7 @@ class WireGuard(Area):
                 peer["psk"] = psk
             if view.get("endpoint-address") and not view.get("responder"):
                 if not view.get("endpoint-port"):
-                    p.problem(view[".id"], "endpoint-port: must be set with endpoint-address "
+                    p.notice(view[".id"], "endpoint-port: must be set with endpoint-address "
                                            "(the peer is used without an endpoint)")
                 else:
                     peer["endpoint"] = endpoint_text(view["endpoint-address"], int(view["endpoint-port"]))
