@@ -136,8 +136,9 @@ class TablePane(QtWidgets.QWidget):
         header = self.view.horizontalHeader()
         header.setContextMenuPolicy(Qt.CustomContextMenu)
         header.resizeSection(0, 34)
+        widths = {"mac": 135, "address": 130, "prefix": 130, "ipv6": 170, "key": 200, "string": 140, "name": 120}
         for c in self.columns[1:]:
-            header.resizeSection(c.index, 110 if c.kind not in ("string",) else 140)
+            header.resizeSection(c.index, widths.get(c.kind, 100))
 
         self.status = QtWidgets.QLabel(self)
         self.status.setObjectName("items")
