@@ -10,7 +10,9 @@ A transport is anything with
 - ``diagnostics()``: text the agent printed on stderr (shown when it fails).
 
 :class:`LocalTransport` runs the agent as a subprocess on this machine (the
-demo, tests); the SSH helper's ``SSHTransport`` runs it over an exec channel.
+demo, tests), :class:`ProcessTransport` any local command, and
+:class:`StreamTransport` wraps a connected socket; the SSH transport
+(``transport_ssh.SSHTransport``) runs the agent over an exec channel.
 """
 
 from __future__ import annotations
@@ -72,6 +74,9 @@ class StreamTransport:
     def diagnostics(self) -> str:
         return ""
 
+    def stderr_lines(self) -> list[str]:
+        return []
+
 
 def agent_dir() -> str | None:
     """The source tree's ``agent/`` folder, if this is a checkout."""
@@ -92,12 +97,12 @@ def agent_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     return env
 
 
-class LocalTransport:
-    """The agent as a subprocess of this program (``python3 -m winbox_agent``).
+class ProcessTransport:
+    """Pipes to the stdio of a local process (any command that ends up
+    running the agent).
 
     Attributes:
-        argv: the agent's arguments (``["--driver", "sim", "--state-dir", D, "bridge"]``).
-        process: the asyncio subprocess.
+        argv: the command line; process: the asyncio subprocess.
     """
 
     def __init__(self, process: asyncio.subprocess.Process, argv: Sequence[str]):
@@ -109,13 +114,11 @@ class LocalTransport:
         self._stderr_task = asyncio.ensure_future(self._collect_stderr())
 
     @classmethod
-    async def start(cls, argv: Sequence[str], python: str | None = None,
-                    env: dict[str, str] | None = None) -> LocalTransport:
-        """Run ``python -m winbox_agent ARGV`` with pipes to its stdio."""
+    async def run(cls, argv: Sequence[str], env: dict[str, str] | None = None) -> ProcessTransport:
+        """Start ``argv`` with pipes to its stdin, stdout and stderr."""
         process = await asyncio.create_subprocess_exec(
-            python or sys.executable, "-m", "winbox_agent", *argv,
-            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-            env=agent_env(env), limit=READ_LIMIT, close_fds=True)
+            *argv, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+            env=env, limit=READ_LIMIT, close_fds=True)
         return cls(process, argv)
 
     async def _collect_stderr(self) -> None:
@@ -158,7 +161,33 @@ class LocalTransport:
             self.process.kill()
 
     def describe(self) -> str:
-        return "local agent (%s)" % " ".join(self.argv)
+        return "local process (%s)" % " ".join(self.argv)
 
     def diagnostics(self) -> str:
         return self._stderr.decode("utf-8", "replace").strip()
+
+    def stderr_lines(self) -> list[str]:
+        return self.diagnostics().splitlines()
+
+
+class LocalTransport(ProcessTransport):
+    """The agent as a subprocess of this program (``python3 -m winbox_agent``),
+    with PYTHONPATH reaching the source tree's agent/ when run from a checkout.
+
+    Attributes:
+        agent_argv: the agent's arguments (``["--driver", "sim", "--state-dir", D, "bridge"]``).
+    """
+
+    agent_argv: list[str] = []
+
+    @classmethod
+    async def start(cls, argv: Sequence[str], python: str | None = None,
+                    env: dict[str, str] | None = None) -> LocalTransport:
+        """Run ``python -m winbox_agent ARGV`` with pipes to its stdio."""
+        transport = await cls.run([python or sys.executable, "-m", "winbox_agent", *argv], agent_env(env))
+        assert isinstance(transport, LocalTransport)
+        transport.agent_argv = list(argv)
+        return transport
+
+    def describe(self) -> str:
+        return "local agent (%s)" % " ".join(self.agent_argv)

@@ -288,10 +288,12 @@ def _open_fds() -> list:
 def run_foreground(state_dir: str, driver: str, seed: Optional[int], options: Options) -> int:
     """``winbox-agent daemon``: serve in this process until stopped."""
     def notify(text: str) -> None:
-        if text != "ready":
-            sys.stderr.write("winbox-agent daemon: %s\n" % text)
-        else:
+        if text == "ready":
             sys.stderr.write("winbox-agent daemon: listening on %s\n" % socket_path(state_dir))
+        elif text == "busy":
+            sys.stderr.write("winbox-agent daemon: already running for %s\n" % state_dir)
+        else:
+            sys.stderr.write("winbox-agent daemon: %s\n" % text)
         sys.stderr.flush()
     return Daemon(state_dir, driver, seed, options).run(notify)
 

@@ -23,16 +23,17 @@ STREAMS = {"open": 0, "opened": 0}
 def _rows(count: int, router: Any) -> Iterator[Dict[str, Any]]:
     tick = int(router.clock())
     for n in range(count):
+        a, b, c = n >> 16 & 255, n >> 8 & 255, n & 255
         yield {
             ".id": "*T%X" % n,
             "name": "row%07d" % n,
-            "address": "10.%d.%d.%d/24" % ((n >> 16) & 255, (n >> 8) & 255, n & 255),
-            "mac-address": "02:00:00:%02X:%02X:%02X" % ((n >> 16) & 255, (n >> 8) & 255, n & 255),
-            "mtu": 1500 - (n % 64),
+            "address": "10.%d.%d.%d/24" % (a, b, c),
+            "mac-address": "02:00:00:%02X:%02X:%02X" % (a, b, c),
+            "mtu": 1500 - (n & 63),
             "bytes": n * 1000 + (tick if n < 3 else 0),
             "running": n % 3 != 0,
             "disabled": n % 7 == 0,
-            "comment": "test row %d" % n if n % 10 == 0 else "",
+            "comment": "" if n % 10 else "test row %d" % n,
         }
 
 

@@ -1,0 +1,237 @@
+"""Streams in-process: follow events, live values, monitors shared between
+watchers, cancel (the agent's stream really stops), heartbeats."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from tests.protocol.conftest import start_agent
+from tests.protocol.wire import Wire
+
+
+async def _next_op(stream, op, timeout=10.0):
+    """The next item of the stream whose op is ``op`` (others skipped)."""
+    async def find():
+        async for item in stream:
+            if item.get("op") == op:
+                return item
+        raise AssertionError(f"stream ended before {op}")
+    return await asyncio.wait_for(find(), timeout)
+
+
+def test_follow_sends_rows_ready_then_changes(arun, tmp_path):
+    from winbox_py.backend.session import Session
+
+    async def go():
+        agent = await start_agent(tmp_path)
+        s = await Session.over(agent.transport)
+        f = s.follow("/interface/ethernet", proplist=["name", "mtu"], interval=None)
+        first = await f.__anext__()
+        assert first["op"] == "rows" and [r["name"] for r in first["rows"]][:2] == ["ether1", "ether2"]
+        assert (await f.__anext__()) == {"op": "ready"}
+        await s.set("/interface/ethernet", "ether3", {"mtu": "1280"})
+        ev = await _next_op(f, "set")
+        assert ev["row"]["name"] == "ether3" and ev["row"]["mtu"] == "1280"
+        # a rename shows in the row (names are references elsewhere)
+        await s.set("/interface/ethernet", "ether3", {"name": "wan"})
+        ev = await _next_op(f, "set")
+        assert ev["row"]["name"] == "wan"
+        # a change that does not touch the listed columns sends nothing
+        await s.set("/interface/ethernet", "wan", {"comment": "x"})
+        await s.set("/interface/ethernet", "wan", {"mtu": "1300"})
+        ev = await _next_op(f, "set")
+        assert ev["row"]["mtu"] == "1300"
+        await f.cancel()
+        assert f.closed and f.error is None
+        stats = await s.stats()
+        assert stats["feeds"] == []
+        await s.close()
+        await agent.stop()
+    arun(go())
+
+
+def test_follow_of_a_menu_with_adds_and_removes(arun, tmp_path):
+    from winbox_py.backend.session import Session
+
+    async def go():
+        agent = await start_agent(tmp_path)
+        s = await Session.over(agent.transport)
+        path = "/ip/pool" if "/ip/pool" in s.schema else "/ip/address"
+        values = {"name": "p1", "ranges": "10.9.0.2-10.9.0.9"} if path == "/ip/pool" else {
+            "address": "10.9.0.1/24", "interface": "ether1"}
+        f = s.follow(path, interval=None)
+        await _next_op(f, "ready")
+        new = await s.add(path, values)
+        ev = await _next_op(f, "add")
+        assert ev["row"][".id"] == new and ev["index"] == 0
+        await s.remove(path, new)
+        ev = await _next_op(f, "remove")
+        assert ev["row"] == {".id": new}
+        await f.cancel()
+        await s.close()
+        await agent.stop()
+    arun(go())
+
+
+def test_follow_polls_live_values_at_the_interval(arun, tmp_path):
+    from winbox_py.backend.session import Session
+
+    async def go():
+        agent = await start_agent(tmp_path, test_rows=5)
+        s = await Session.over(agent.transport)
+        f = s.follow("/system/test-rows", proplist=["name", "bytes"], interval=0.2)
+        rows = (await f.__anext__())["rows"]
+        assert [r["name"] for r in rows] == ["row%07d" % n for n in range(5)]
+        started = time.monotonic()
+        ev = await _next_op(f, "set", timeout=5)
+        assert ev["row"]["name"] in ("row0000000", "row0000001", "row0000002")
+        assert time.monotonic() - started < 2.5
+        await f.cancel()
+        # without an interval nothing live is sent
+        g = s.follow("/system/test-rows", proplist=["name", "bytes"], interval=None)
+        await _next_op(g, "ready")
+        try:
+            await asyncio.wait_for(g.__anext__(), 1.5)
+        except asyncio.TimeoutError:
+            pass
+        else:
+            raise AssertionError("an event without an interval or a change")
+        await g.cancel()
+        await s.close()
+        await agent.stop()
+    arun(go())
+
+
+def test_a_slow_follower_gets_the_latest_state_not_a_backlog(arun, tmp_path):
+    from winbox_agent.proto.feeds import Subscriber
+
+    class Out:
+        def __init__(self):
+            self.on_stop = []
+
+    sub = Subscriber(feed=None, out=Out(), interval=None)
+    a = ["*1", "a", "1"]
+    sub.push([("add", a, 0)])
+    sub.push([("set", ["*1", "a", "2"])])
+    sub.push([("set", ["*2", "b", "9"])])
+    sub.push([("set", ["*2", "b", "10"])])
+    sub.push([("add", ["*3", "c", "1"], 2)])
+    sub.push([("remove", "*3")])
+    sub.push([("remove", "*4")])
+    sub.push([("add", ["*4", "d", "1"], 3)])
+    assert sub.pending == {
+        "*1": ("add", ["*1", "a", "2"], 0),
+        "*2": ("set", ["*2", "b", "10"]),
+        "*4": ("set", ["*4", "d", "1"]),
+    }
+
+
+def test_monitor_is_shared_and_cancel_stops_it_on_the_agent(arun, tmp_path):
+    from winbox_agent.proto.testrows import STREAMS
+    from winbox_py.backend.session import Session
+
+    async def go():
+        agent = await start_agent(tmp_path, test_rows=3)
+        hub_open = STREAMS["open"]
+        s = await Session.over(agent.transport)
+        one = s.command("/system/test-rows", "monitor", interval=0.1)
+        first = await asyncio.wait_for(one.__anext__(), 5)
+        assert first["sample"] == "0"
+        two = s.command("/system/test-rows", "monitor", interval=0.1)
+        await asyncio.wait_for(two.__anext__(), 5)
+        stats = await s.stats()
+        assert len(stats["monitors"]) == 1 and stats["monitors"][0]["watchers"] == 2
+        assert STREAMS["open"] == hub_open + 1          # one driver stream for both
+        later = [await asyncio.wait_for(one.__anext__(), 5) for _ in range(3)]
+        assert [int(r["sample"]) for r in later] == sorted(int(r["sample"]) for r in later)
+        await one.cancel()
+        assert STREAMS["open"] == hub_open + 1          # still watched by two
+        await two.cancel()
+        assert STREAMS["open"] == hub_open              # the agent closed the stream
+        assert (await s.stats())["monitors"] == []
+        once = await s.command("/system/test-rows", "monitor", args={"once": "yes"}).collect()
+        assert len(once) == 1
+        await s.close()
+        await agent.stop()
+    arun(go())
+
+
+def test_cancel_is_answered_interrupted_and_done_and_late_rows_are_tolerated(arun, tmp_path):
+    async def go():
+        agent = await start_agent(tmp_path, test_rows=3)
+        wire = Wire(agent.transport)
+        await wire.start()
+        await wire.send({"id": 3, "op": "command", "path": "/system/test-rows", "command": "monitor",
+                         "interval": 0.05})
+        data = await wire.recv()
+        assert data["op"] == "data" and data["id"] == 3
+        await asyncio.sleep(0.2)
+        await wire.send({"op": "cancel", "id": 3})
+        msgs = await wire.until_done(3)
+        assert [m["op"] for m in msgs[-2:]] == ["trap", "done"]
+        assert msgs[-2]["problem"] == "interrupted"
+        assert all(m["op"] == "data" for m in msgs[:-2])   # rows in flight before the cancel
+        await wire.send({"op": "cancel", "id": 3})          # cancelling again is harmless
+        (done,) = await wire.request(id=4, op="get", path="/system/identity")
+        assert done["op"] == "done"
+        await wire.close()
+        await agent.stop()
+    arun(go())
+
+
+def test_monitor_duration_ends_the_stream(arun, tmp_path):
+    from winbox_py.backend.session import Session
+
+    async def go():
+        agent = await start_agent(tmp_path, test_rows=3)
+        s = await Session.over(agent.transport)
+        started = time.monotonic()
+        rows = await s.command("/system/test-rows", "monitor", args={"duration": "1s"}, interval=0.2).collect()
+        assert 1.0 <= time.monotonic() - started < 3
+        assert 3 <= len(rows) <= 7
+        await s.close()
+        await agent.stop()
+    arun(go())
+
+
+def test_agent_drops_a_desktop_that_stops_sending(arun, tmp_path):
+    async def go():
+        agent = await start_agent(tmp_path, heartbeat=0.1, dead_after=0.6)
+        wire = Wire(agent.transport)
+        await wire.start()
+        started = time.monotonic()
+        while True:           # read (pings) but never write
+            msg = await wire.recv(timeout=5, pings=True)
+            if msg is None:
+                break
+            assert msg["op"] == "ping"
+        assert time.monotonic() - started < 3
+        assert "no heartbeat" in await agent.stop()
+    arun(go())
+
+
+def test_session_notices_a_silent_agent(arun, tmp_path):
+    from winbox_py.backend.rpc import encode
+    from winbox_py.backend.session import Session
+    from winbox_py.backend.transport import StreamTransport
+
+    async def go():
+        # an "agent" that completes the handshake, then says nothing at all
+        async def silent(reader, writer):
+            writer.write(b"\0WINBOXPY/1 abc\n" + encode({"op": "init", "protocol": 1, "facts": {}}))
+            while await reader.read(65536):
+                pass
+            writer.close()
+        server = await asyncio.start_server(silent, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        r, w = await asyncio.open_connection("127.0.0.1", port)
+        lost = asyncio.get_running_loop().create_future()
+        try:
+            await Session.over(StreamTransport(r, w), heartbeat=0.1, dead_after=0.5)
+        except Exception as exc:   # describe never answers: the heartbeat gives up
+            lost.set_result(str(exc))
+        assert "heartbeat" in lost.result()
+        server.close()
+        await server.wait_closed()
+    arun(go(), timeout=20)
