@@ -151,6 +151,9 @@ class Router(Context):
             out[name] = p.type.format(view.get(name), self)
         if view.get(".dynamic"):
             out[".dynamic"] = "yes"
+        for key in (".problem", ".notice"):     # what the driver says of the item (the host cannot...)
+            if view.get(key):
+                out[key] = str(view[key])
         out[".flags"] = self.flags(m, view)
         return out
 

@@ -97,6 +97,11 @@ class Area:
                 args: Dict[str, Any]) -> Optional[Iterator[Dict[str, str]]]:
         return None
 
+    def system_names(self) -> Dict[str, str]:
+        """Item id -> system interface name, for interfaces whose system name
+        is not their configured name (a ZeroTier network's device)."""
+        return {}
+
     def internal_links(self) -> List[str]:
         """Links this area made that are not interfaces of the configuration."""
         return []

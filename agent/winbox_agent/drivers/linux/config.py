@@ -109,6 +109,10 @@ class Snapshot:
             return None
         view = self.get(item_id)
         if view is not None:
+            if self.links is not None and self.path_of(item_id) == "/zerotier/interface":
+                name = self.links.system_name(item_id)
+                if name:
+                    return name
             name = view.get("name")
             if not name:
                 m = self.router.schema.get(self.path_of(item_id) or "")

@@ -148,20 +148,24 @@ class LinuxDriver(Driver):
                 key = "%s|%s" % (topics, item_id)
                 reported[key] = reason
                 if self._reported.get(key) != reason:
-                    self.log(topics, "%s: %s" % (self._item_words(item_id), reason))
+                    self.log(topics, "%s: %s" % (self._item_words(p, item_id), reason))
         for area, message in p.failures:
             self.log("system,error", "%s: %s" % (area, message))
         self._reported = reported
         self.save()
 
-    def _item_words(self, item_id: str) -> str:
-        path = self.router.store.path_of(item_id)
+    def _item_words(self, p: Pass, item_id: str) -> str:
+        """An item as a person names it: its menu's words and its name."""
+        path = p.snap.path_of(item_id) or self.router.store.path_of(item_id)
         if path is None:
             return item_id
         words = " ".join(w for w in path.split("/") if w)
-        if self.router.schema[path].single:
+        m = self.router.schema[path]
+        if m.single:
             return words
-        return "%s %s" % (words, self.router.name_of(item_id))
+        view = p.snap.get(item_id)
+        name = self.router.name_of(item_id, view, m) if view is not None else self.router.name_of(item_id)
+        return "%s %s" % (words, name)
 
     def start(self) -> None:
         self._finish(self._pass(Snapshot(self.router, links=self.links), strict=False))

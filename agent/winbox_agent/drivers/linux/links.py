@@ -128,6 +128,15 @@ class Links(Area):
         self._remember(item_id, name)
         return item_id
 
+    def system_name(self, item_id: str) -> Optional[str]:
+        """The system name of a configured interface whose name differs from its item's."""
+        for area in self.driver.areas:
+            if area is not self:
+                name = area.system_names().get(item_id)
+                if name:
+                    return name
+        return None
+
     def _remember(self, item_id: str, name: str) -> None:
         names = self.driver.state["names"]
         if names.get(item_id) != name:
@@ -163,6 +172,8 @@ class Links(Area):
             return {}
         m = self.router.schema[path]
         name = view.get("name") or self.router.name_of(view[".id"], view, m)
+        if path == "/zerotier/interface":
+            name = self.system_name(view[".id"]) or name
         link = self.system.link(name)
         out: Dict[str, Any] = {"running": self.system.is_running(link) and not view.get("disabled")}
         out.update(self.system.counters(link))
