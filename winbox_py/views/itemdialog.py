@@ -21,6 +21,7 @@ from winbox_py.views import jobs
 from winbox_py.views.commentdialog import CommentDialog
 from winbox_py.views.editors import Editor, ReadOnlyField, RefEditor, label_for, make_editor
 from winbox_py.views.errors import plain
+from winbox_py.views.livetabs import LiveTabs
 
 STATUS_TAB = "Status"
 
@@ -63,7 +64,9 @@ class ItemDialog(QtWidgets.QDialog):
         self._busy = False
         self._new_disabled: str | None = None
         self._build()
+        self.live = LiveTabs(self, self._buttons)  # Status (monitor), Traffic, Scan where the menu has them
         self._connect_signals()
+        self.live.start(item_id)
         if item_id is None and not self.single:
             self._fill_defaults(initial or {})
         else:
@@ -130,6 +133,7 @@ class ItemDialog(QtWidgets.QDialog):
             b.setMinimumWidth(96)
             buttons.addWidget(b)
         buttons.addStretch(1)
+        self._buttons = buttons
         has_disabled = "disabled" in self.props or "enabled" in self.props
         readonly_menu = bool(self.menu.get("readonly"))
         self.toggle_button.setVisible(has_disabled and not self.single and not readonly_menu)
@@ -296,6 +300,7 @@ class ItemDialog(QtWidgets.QDialog):
                     values["disabled"] = self._new_disabled
                 new_id = await self.session.add(self.path, values)
                 self.item_id = new_id
+                self.live.start(new_id)
                 self.original.update(values)
                 self.dirty.clear()
                 self._update_title()
@@ -380,6 +385,7 @@ class ItemDialog(QtWidgets.QDialog):
             self.setWindowTitle("%s <%s>" % (menu_title, self._item_name()))
 
     def closeEvent(self, event) -> None:
+        self.live.stop()
         self.closed.emit()
         super().closeEvent(event)
 
