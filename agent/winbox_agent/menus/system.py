@@ -144,7 +144,7 @@ menu("/system/license", [
              "(p-unlimited)."),
     Prop("license-server", HostPort(), default="", tab="Server",
          doc="host:port of the account server that renew talks to (empty: none configured)."),
-    Prop("license-server-key", Key(), default="", tab="Server",
+    Prop("license-server-key", Key(), tab="Server",
          doc="The account server's Ed25519 public key (base64, `winbox-license-server public-key`): "
              "only keys it signed are taken."),
 ], single=True, title="License", group="System",
