@@ -113,6 +113,9 @@ async def read_frame(reader: Any) -> bytes | None:
 
 def encode(obj: Any) -> bytes:
     payload = orjson.dumps(obj)
+    if len(payload) > FRAME_MAX:
+        raise RpcError("argument", f"the request is too large to send ({len(payload)} bytes; "
+                                   f"the limit is {FRAME_MAX})")
     return b"%d\n" % len(payload) + payload
 
 
@@ -286,10 +289,13 @@ class RpcClient:
         return msg
 
     def _send(self, obj: dict) -> None:
+        self._write(encode(obj))
+
+    def _write(self, data: bytes) -> None:
         writer = self.transport.writer
         if self.closed or writer.is_closing():
             return
-        writer.write(encode(obj))
+        writer.write(data)
 
     def _dispatch(self, msg: dict, size: int) -> None:
         op = msg.get("op")
@@ -332,11 +338,12 @@ class RpcClient:
         if self.closed:
             raise RpcError("disconnected", self.reason or "not connected")
         rid = next(self._ids)
-        fut = self._loop.create_future()
-        self._calls[rid] = fut
         fields["op"] = op
         fields["id"] = rid
-        self._send(fields)
+        data = encode(fields)
+        fut = self._loop.create_future()
+        self._calls[rid] = fut
+        self._write(data)
         try:
             await self.transport.writer.drain()
         except (ConnectionError, OSError):
@@ -348,9 +355,9 @@ class RpcClient:
         if self.closed:
             raise RpcError("disconnected", self.reason or "not connected")
         rid = next(self._ids)
+        data = encode(dict(fields, op=op, id=rid))
         self._sinks[rid] = sink
-        msg = dict(fields, op=op, id=rid)
-        self._send(msg)
+        self._write(data)
         return rid
 
     def ack(self, rid: int, total: int) -> None:

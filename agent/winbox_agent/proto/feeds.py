@@ -95,7 +95,11 @@ class Feed:
                 self._poller = None
                 return
             await asyncio.sleep(every)
-            self.refresh()
+            try:
+                self.refresh()
+            except Exception as exc:  # keep polling: the next round may work
+                from .server import log
+                log("polling %s failed: %r" % (self.path, exc))
 
     def close(self) -> None:
         if self._poller is not None:

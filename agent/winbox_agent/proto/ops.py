@@ -149,7 +149,9 @@ async def op_command(conn: Any, out: Any, msg: Dict[str, Any]) -> None:
         if parsed is None or parsed <= 0:
             raise RouterError("interval: %s is not a time interval" % args["interval"], "argument", "interval")
         interval = max(0.05, float(parsed))
-    once = args.get("once") in ("yes", "true", "")
+    if args.get("once") == "":
+        args["once"] = "yes"          # ``once`` given as a bare flag
+    once = args.get("once") in ("yes", "true")
     deadline = None
     if "duration" in args:
         secs = parse_duration(args["duration"])

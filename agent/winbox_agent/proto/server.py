@@ -19,7 +19,7 @@ from typing import Any, Callable, Dict, List, Optional
 
 from ..errors import RouterError
 from . import framing
-from .messages import get_number, get_str_list, request_id
+from .messages import get_str_list, request_id
 
 
 class Options:
@@ -118,7 +118,7 @@ class Outgoing:
         if self.closed:
             return
         if error is not None:
-            self.send(dict(error.to_wire(), op="trap"))
+            self.send(dict({"op": "trap"}, **error.to_wire()))
         done: Dict[str, Any] = {"op": "done"}
         if result is not None:
             done["result"] = result
@@ -252,8 +252,12 @@ class Connection:
         self.writer.write(data)
 
     def send(self, obj: Dict[str, Any]) -> int:
-        """Write one message; returns its payload size."""
+        """Write one message; returns its payload size.  A message over the
+        frame limit is refused (RouterError) instead of being sent."""
         payload = framing.encode_payload(obj)
+        if len(payload) > framing.FRAME_MAX:
+            raise RouterError("the answer is too large to send (%d bytes; the limit is %d)" % (
+                len(payload), framing.FRAME_MAX), "general")
         self._write(framing.frame(payload))
         return len(payload)
 
@@ -333,7 +337,10 @@ class Connection:
             done: Dict[str, Any] = {"op": "done", "id": rid}
             if result is not None:
                 done["result"] = result
-            self.send(done)
+            try:
+                self.send(done)
+            except RouterError as exc:
+                self._fail(rid, exc)
 
     def _init(self, msg: Dict[str, Any]) -> None:
         version = msg.get("protocol")
@@ -347,7 +354,6 @@ class Connection:
             return
         try:
             caps = get_str_list(msg, "capabilities", [])
-            get_number(msg, "heartbeat", None, 0.1, 3600)
         except RouterError as exc:
             self.send({"op": "trap", "id": None, "problem": "protocol", "message": "init: " + exc.message})
             caps = []
@@ -355,7 +361,7 @@ class Connection:
         self.initialised = True
 
     def _fail(self, rid: Any, error: RouterError) -> None:
-        self.send(dict(error.to_wire(), op="trap", id=rid))
+        self.send(dict({"op": "trap", "id": rid}, **error.to_wire()))
         self.send({"op": "done", "id": rid})
 
     def _internal(self, op: Any, exc: BaseException) -> RouterError:
