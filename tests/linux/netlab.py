@@ -3,8 +3,9 @@ each running the real agent (``python3 -m winbox_agent --driver linux``)
 inside its namespace.
 
 Every host gets its own state directory, its own resolver file
-(``/etc/netns/NS/resolv.conf``) and its own ``/run/wireguard``, both bound
-in place for each agent command, because wireguard-go keeps its control
+(``/etc/netns/NS/resolv.conf``), its own pppd configuration (a copy of
+/etc/ppp) and its own ``/run/wireguard``, all bound in place for each agent
+command, because wireguard-go keeps its control
 sockets there and two hosts on one machine must not share them.  :meth:`Lab.close` stops every process left in the
 namespaces (by pid) and deletes them.
 """
@@ -29,7 +30,8 @@ AGENT = REPO / "agent"
 # namespaces the agent makes for MetaROUTER guests outlive the command), with
 # the host's own resolver file and /run/wireguard bound in place.
 WRAP = ('mount --make-private / && { mount --make-private /run 2>/dev/null; true; } && '
-        'mount --bind "$0" /etc/resolv.conf && mount --bind "$1" /run/wireguard && shift && exec "$@"')
+        'mount --bind "$0/resolv.conf" /etc/resolv.conf && mount --bind "$0/ppp" /etc/ppp && '
+        'mount --bind "$1" /run/wireguard && shift && exec "$@"')
 
 
 class CommandError(AssertionError):
@@ -82,7 +84,7 @@ class TestHost:
     def wrap(self, argv: list[str]) -> list[str]:
         """A command as the agent runs: in this host's namespace, with its files."""
         return ["nsenter", "--net=/run/netns/%s" % self.ns, "--", "unshare", "--mount", "--propagation",
-                "unchanged", "--", "sh", "-c", WRAP, str(self.resolv), str(self.wgrun)] + list(argv)
+                "unchanged", "--", "sh", "-c", WRAP, str(self.resolv.parent), str(self.wgrun)] + list(argv)
 
     def agent_env(self) -> dict[str, str]:
         env = dict(os.environ)
@@ -158,6 +160,11 @@ class Lab:
         etc = Path("/etc/netns") / h.ns
         etc.mkdir(parents=True, exist_ok=True)
         (etc / "resolv.conf").write_text("# %s before the agent\nnameserver 192.0.2.53\n" % h.ns)
+        # its own pppd configuration (secrets files), bound on /etc/ppp for the agent
+        if Path("/etc/ppp").is_dir():
+            shutil.copytree("/etc/ppp", etc / "ppp", symlinks=True)
+        else:
+            (etc / "ppp").mkdir()
         h.run(["ip", "link", "set", "lo", "up"])
         return h
 
