@@ -76,8 +76,8 @@ class Listing:
     def rows(self) -> Iterator[List[Any]]:
         """Every matching row, lazily (a computed source may be large)."""
         if self.where:
-            return (self.row(v) for v in self.views() if self.matches(v))
-        return (self.row(v) for v in self.views())
+            return map(self.row, filter(self.matches, self.views()))
+        return map(self.row, self.views())
 
     def volatile(self) -> bool:
         """Whether a change to another menu may change these rows (computed
