@@ -17,6 +17,7 @@ router's, not anyone's write).  The CLI does not use it.
 from typing import Any, Dict, Optional
 
 from .errors import RouterError
+from .history import label
 
 
 def _words(path: str) -> str:
@@ -56,7 +57,7 @@ def check_expected(router: Any, m: Any, item_id: str, expect: Dict[str, str]) ->
     """Refuse (RouterError "conflict") when the stored item differs from ``expect``."""
     stored = router.store.get(item_id)
     view = router.view(m, stored, runtime=False)
-    name = router.name_of(item_id, stored, m) if not m.single else ""
+    name = label(router, m.path, item_id, stored)
     what = ("%s %s" % (_words(m.path), name)).strip()
     for key, shown in expect.items():
         if key == ".revision":

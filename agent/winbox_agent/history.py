@@ -24,8 +24,9 @@ must not refer to an item that is gone.  Otherwise it is refused with a
 never shown), and nothing changes.
 """
 
+import contextlib
 import copy
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 from . import access
 from .errors import RouterError
@@ -36,25 +37,39 @@ _MISSING = object()
 VERBS = {"add": "added", "remove": "removed", "set": "changed", "move": "moved"}
 
 
-def stacks(history: List[Dict[str, Any]]) -> Tuple[List[int], List[int]]:
+Unit = Tuple[int, ...]
+
+
+def units(history: List[Dict[str, Any]]) -> Tuple[List[Unit], List[Unit]]:
     """(steps that can be undone, oldest first; steps that can be redone,
-    the next one last), as revisions of their ``do`` entries."""
-    applied: List[int] = []
-    undone: List[int] = []
+    the next one last).  A step is the revisions of its ``do`` entries: one,
+    or several made by one command (``group``, see :meth:`History.group`)."""
+    applied: List[Unit] = []
+    undone: List[Unit] = []
+    groups: Dict[int, Any] = {}             # first revision of a step -> its command's group
     for e in history:
         kind = e.get("kind")
         if kind == DO:
-            applied.append(e["rev"])
+            group = e.get("group")
+            if group is not None and applied and groups.get(applied[-1][0]) == group:
+                applied[-1] = applied[-1] + (e["rev"],)
+            else:
+                applied.append((e["rev"],))
+                groups[e["rev"]] = group
             undone = []
-        elif kind == UNDO:
-            if e.get("target") in applied:
-                applied.remove(e["target"])
-                undone.append(e["target"])
-        elif kind == REDO:
-            if e.get("target") in undone:
-                undone.remove(e["target"])
-                applied.append(e["target"])
+        elif kind in (UNDO, REDO):
+            source, dest = (applied, undone) if kind == UNDO else (undone, applied)
+            unit = next((u for u in source if u[0] == e.get("target")), None)
+            if unit is not None:
+                source.remove(unit)
+                dest.append(unit)
     return applied, undone
+
+
+def stacks(history: List[Dict[str, Any]]) -> Tuple[List[int], List[int]]:
+    """:func:`units` by their first revisions (what ``undo(revision=)`` takes)."""
+    applied, undone = units(history)
+    return [u[0] for u in applied], [u[0] for u in undone]
 
 
 def _words(path: str) -> str:
@@ -135,11 +150,30 @@ class History:
 
     def __init__(self, router: Any):
         self.router = router
+        self._group: Optional[Dict[str, Any]] = None
 
     # -- recording -------------------------------------------------------------------
     def step_meta(self, changes: List[Change], session: str = "") -> Dict[str, Any]:
-        """The history keys of an ordinary step (who, what)."""
-        return {"kind": DO, "user": self._who(session), "action": describe(self.router, changes)}
+        """The history keys of an ordinary step (who, what, which command)."""
+        meta = {"kind": DO, "user": self._who(session), "action": describe(self.router, changes)}
+        if self._group is not None:
+            meta["group"] = self._group["token"]
+            meta["command"] = self._group["what"]
+        return meta
+
+    @contextlib.contextmanager
+    def group(self, what: str) -> Iterator[None]:
+        """Make the revisions committed inside one step for undo and redo
+        (a command such as ``wg-import`` that adds several items)."""
+        if self._group is not None:         # already in one: the outer command is the step
+            yield
+            return
+        # the revision it starts at tells it from the groups before and after
+        self._group = {"token": self.router.store.revision, "what": what}
+        try:
+            yield
+        finally:
+            self._group = None
 
     @staticmethod
     def _who(session: str) -> str:
@@ -161,8 +195,9 @@ class History:
 
     def rows(self) -> List[Dict[str, Any]]:
         """``/system history``: every recorded revision, newest first."""
-        applied, undone = stacks(self.router.store.history)
-        can_undo, can_redo = set(applied), set(undone)
+        applied, undone = units(self.router.store.history)
+        can_undo = {r for u in applied for r in u}
+        can_redo = {r for u in undone for r in u}
         out = []
         for e in reversed(self.router.store.history):
             rev = e["rev"]
@@ -173,34 +208,49 @@ class History:
         return out
 
     # -- undo and redo --------------------------------------------------------------------
-    def undo(self, session: str = "", revision: Optional[int] = None) -> int:
-        """Undo the latest step (or the step of ``revision``); returns the new revision."""
-        applied = self.undoable()
+    def undo(self, session: str = "", revision: Optional[int] = None, mine: bool = False) -> int:
+        """Undo the latest step (or the step of ``revision``, or with ``mine``
+        the latest step of ``session``); returns the new revision."""
+        applied = self._of(self.undoable(), session if mine else None)
         if revision is None:
             if not applied:
-                raise RouterError("nothing to undo", "missing")
+                raise RouterError("nothing to undo" + (" of this session" if mine else ""), "missing")
             revision = applied[-1]
         elif revision not in applied:
             raise RouterError("revision %d is not a step that can be undone" % revision, "missing", "revision")
         return self._replay(revision, UNDO, session)
 
-    def redo(self, session: str = "") -> int:
-        """Do again the step undone last; returns the new revision."""
-        undone = self.redoable()
+    def redo(self, session: str = "", mine: bool = False) -> int:
+        """Do again the step undone last (with ``mine``: of ``session``); returns the new revision."""
+        undone = self._of(self.redoable(), session if mine else None)
         if not undone:
-            raise RouterError("nothing to redo", "missing")
+            raise RouterError("nothing to redo" + (" of this session" if mine else ""), "missing")
         return self._replay(undone[-1], REDO, session)
 
+    def _of(self, revs: List[int], session: Optional[str]) -> List[int]:
+        """The steps among ``revs`` made by ``session`` (all when None)."""
+        if session is None:
+            return revs
+        return [r for r in revs if self._entry(r).get("session") == session]
+
+    def _unit(self, revision: int, kind: str) -> Unit:
+        applied, undone = units(self.router.store.history)
+        return next(u for u in (applied if kind == UNDO else undone) if u[0] == revision)
+
     def _replay(self, revision: int, kind: str, session: str) -> int:
-        entry = self._entry(revision)
-        action = entry.get("action") or entry.get("note") or "revision %d" % revision
+        entries = [self._entry(r) for r in self._unit(revision, kind)]
+        action = "; ".join(e.get("action") or e.get("note") or "revision %d" % e["rev"] for e in entries)
+        if len(entries) > 1:
+            action = "%s: %s" % (entries[0].get("command") or "command", action)
+            if len(action) > 300:
+                action = action[:297] + "..."
         what = "cannot %s revision %d (%s)" % (kind, revision, action)
         rights = access.current()
         if rights is not None and not rights.may("write"):
             raise RouterError("not enough rights: user %s (group %s) may not %s" % (
                 rights.user, rights.group, kind), "denied")
         try:
-            changes = self._changes(entry, forward=(kind == REDO))
+            changes = self._changes(entries, forward=(kind == REDO))
         except _Conflict as exc:
             raise RouterError("%s: %s" % (what, exc.message), "conflict", exc.prop) from None
         meta = {"kind": kind, "target": revision, "user": self._who(session), "action": "%s: %s" % (kind, action)}
@@ -211,11 +261,11 @@ class History:
             raise RouterError("%s: %s" % (what, exc.message), category, exc.prop) from None
 
     # -- working out a replay -------------------------------------------------------------
-    def _changes(self, entry: Dict[str, Any], forward: bool) -> List[Change]:
+    def _changes(self, entries: List[Dict[str, Any]], forward: bool) -> List[Change]:
         """The changes that take the configuration as it is now from the
         step's one side to the other; _Conflict when that is not possible."""
         store = self.router.store
-        recorded = [Change.from_json(c) for c in entry["changes"]]
+        recorded = [Change.from_json(c) for e in entries for c in e["changes"]]
         seq = recorded if forward else [c.inverse() for c in reversed(recorded)]
         overlay: Dict[str, Optional[Dict[str, Any]]] = {}
         orders: Dict[str, List[str]] = {}

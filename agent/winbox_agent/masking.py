@@ -17,6 +17,9 @@ from typing import FrozenSet, Tuple
 from .schema import REGISTRY
 
 MASK = "***"
+#: Arguments that are not secrets themselves but carry keys (a wg-quick
+#: configuration holds the interface's PrivateKey).
+CARRIERS = ("config-string",)
 _cache: Tuple[int, FrozenSet[str]] = (-1, frozenset())
 
 
@@ -39,7 +42,7 @@ _PAIR = re.compile(r'(?P<key>[A-Za-z][\w.-]*)=(?P<value>"(?:[^"\\]|\\.)*(?:"|\\?
 
 def _is_secret(key: str) -> bool:
     """A secret's name or an abbreviation of one (the CLI accepts those)."""
-    return any(name.startswith(key) for name in secret_names())
+    return any(name.startswith(key) for name in secret_names() | frozenset(CARRIERS))
 
 
 def mask_secrets(text: str) -> str:
@@ -48,7 +51,16 @@ def mask_secrets(text: str) -> str:
         return text
 
     def sub(m: "re.Match[str]") -> str:
-        if _is_secret(m.group("key")):
-            return "%s=%s" % (m.group("key"), MASK)
+        key, value = m.group("key"), m.group("value")
+        if _is_secret(key):
+            return "%s=%s" % (key, MASK)
+        if value.startswith('"') and "=" in value:    # a command inside one (console command="...")
+            closed = len(value) > 1 and value.endswith('"') and not value.endswith('\\"')
+            inner = value[1:-1] if closed else value[1:]
+            plain = re.sub(r'\\(.)', r'\1', inner, flags=re.S)
+            masked = mask_secrets(plain)
+            if masked != plain:
+                inner = masked.replace("\\", "\\\\").replace('"', '\\"')
+            return '%s="%s%s' % (key, inner, '"' if closed else "")
         return m.group(0)
     return _PAIR.sub(sub, text)

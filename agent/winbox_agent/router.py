@@ -40,6 +40,7 @@ class Router(Context):
         self.store = Store(state_dir)
         self.listeners: List[Callable[[int, List[Change]], None]] = []
         self.history = History(self)
+        self._adding: set = set()
         self.driver = make_driver(driver, self, **(driver_options or {}))
         if not self.store.loaded:
             self._factory()
@@ -216,7 +217,7 @@ class Router(Context):
             for ref in p.type.references(view.get(p.name)) if view.get(p.name) is not None else ():
                 if ref == item_id:
                     raise RouterError("%s: an item cannot refer to itself" % p.name, "argument", p.name)
-                if self.store.get(ref) is None and self.driver.dynamic_name(ref) is None:
+                if self.store.get(ref) is None and ref not in self._adding and self.driver.dynamic_name(ref) is None:
                     raise RouterError("%s: no such item (%s)" % (p.name, ref), "argument", p.name)
         if m.validate:
             m.validate(self, view)
@@ -230,12 +231,17 @@ class Router(Context):
         if not changes and meta is None:
             return self.store.revision
         rights = access.current()
-        for ch in changes:
-            if rights is not None:
-                rights.check_change(ch.path)
-            m = self.schema[ch.path]
-            if ch.after is not None and ch.before != ch.after:
-                self._check(m, ch.id, ch.after)
+        # items added by this revision may refer to each other (a redo of wg-import)
+        self._adding = {c.id for c in changes if c.before is None}
+        try:
+            for ch in changes:
+                if rights is not None:
+                    rights.check_change(ch.path)
+                m = self.schema[ch.path]
+                if ch.after is not None and ch.before != ch.after:
+                    self._check(m, ch.id, ch.after)
+        finally:
+            self._adding = set()
         if meta is None:
             meta = self.history.step_meta(changes, session)
         self.driver.apply(changes)
@@ -456,16 +462,19 @@ class Router(Context):
                 raise RouterError("%s: must be given" % a.name, "argument", a.name)
         if cmd.item and item_id is None:
             raise RouterError("%s needs an item" % name, "argument")
-        return self.driver.command(path, name, item_id, parsed)
+        # what a command changes is one step for undo
+        with self.history.group("%s %s" % (self._menu_words(path), name)):
+            return self.driver.command(path, name, item_id, parsed)
 
     # -- undo, redo, users ----------------------------------------------------------------
-    def undo(self, session: str = "", revision: Optional[int] = None) -> int:
-        """Undo the latest step (or the step of ``revision``) as a new revision (history.py)."""
-        return self.history.undo(session, revision)
+    def undo(self, session: str = "", revision: Optional[int] = None, mine: bool = False) -> int:
+        """Undo the latest step (or the step of ``revision``; ``mine``: the
+        latest of ``session``) as a new revision (history.py)."""
+        return self.history.undo(session, revision, mine)
 
-    def redo(self, session: str = "") -> int:
-        """Do again the step undone last (history.py)."""
-        return self.history.redo(session)
+    def redo(self, session: str = "", mine: bool = False) -> int:
+        """Do again the step undone last (``mine``: of ``session``) (history.py)."""
+        return self.history.redo(session, mine)
 
     def as_user(self, login: str, address: Optional[str] = None) -> "access.UserRouter":
         """This router as ``login`` sees it: its changes checked against its rights (access.py)."""

@@ -189,7 +189,7 @@ class Store:
         write_atomic(os.path.join(self.state_dir, STATE_FILE), data)
 
     def _load(self) -> None:
-        os.makedirs(self.state_dir, mode=0o700, exist_ok=True)
+        private_makedirs(self.state_dir)
         remove_stale_temporaries(self.state_dir)
         path = os.path.join(self.state_dir, STATE_FILE)
         try:
@@ -209,6 +209,21 @@ class Store:
         self.history = data.get("history", [])
         self._index = {it[".id"]: p for p, items in self.menus.items() for it in items}
         self.loaded = True
+
+
+def private_makedirs(path: str) -> None:
+    """Make ``path`` and any missing parent only their owner may enter (a
+    guest router's ``STATE/metarouter/*1`` makes ``metarouter`` too)."""
+    missing = []
+    while path and not os.path.isdir(path):
+        missing.append(path)
+        parent = os.path.dirname(path)
+        if parent == path:
+            break
+        path = parent
+    for d in reversed(missing):
+        with contextlib.suppress(FileExistsError):
+            os.mkdir(d, 0o700)
 
 
 def write_atomic(path: str, data: bytes, mode: int = 0o600) -> None:

@@ -201,7 +201,7 @@ class Interpreter:
                 continue
             children = list(node.children)
             commands = menu_commands(node.menu) + (list(GLOBAL_COMMANDS + ROOT_COMMANDS) if node is self.root
-                                                   else ["import"])
+                                                   else ["import"] + [c for c in ROOT_COMMANDS if w.value == c])
             if "/" in w.value:  # a later word with slashes: /interface wireguard/wg-import
                 queue[:1] = [Word(p, None, p) for p in w.value.split("/") if p]
                 continue
@@ -284,6 +284,13 @@ class Interpreter:
                 ids.append(self.router.find(m.path, part))
         return ids
 
+    def _one(self, m: Menu, w: Word) -> str:
+        """The first item one word names (an empty [ find ] names none: an error)."""
+        ids = self._items(m, w)
+        if not ids:
+            raise RouterError("no such item (%s)" % (w.text or w.value), "missing")
+        return ids[0]
+
     def _find(self, m: Menu, text: str) -> List[str]:
         cmds = split_commands(text)
         if not cmds or pick(cmds[0][0].value, ["find"], "command") != "find":
@@ -362,8 +369,7 @@ class Interpreter:
         else:
             if not words:
                 raise RouterError("get needs an item", "argument")
-            ids = self._items(m, words.pop(0))
-            item = ids[0]
+            item = self._one(m, words.pop(0))
         name = self._prop_name(m, words[0].value, writable=False) if words else None
         # a secret is shown only when asked for by name
         secret = name is not None and m.prop(name).secret
@@ -416,7 +422,7 @@ class Interpreter:
 
     def cmd_add(self, m: Menu, words: Sequence[Word]) -> None:
         values, extra = self._values(m, words, extra=("copy-from", "place-before"))
-        copy_from = self._items(m, Word("", None, extra["copy-from"]))[0] if "copy-from" in extra else None
+        copy_from = self._one(m, Word("", None, extra["copy-from"])) if "copy-from" in extra else None
         before = None
         if "place-before" in extra:
             where = extra["place-before"]
@@ -427,7 +433,7 @@ class Interpreter:
             if numbers is None and where.isdigit():
                 numbers = self._listing(m)
             if not (where.isdigit() and int(where) >= len(numbers or ())):
-                before = self._items(m, Word("", None, where))[0]
+                before = self._one(m, Word("", None, where))
         new_id = self.router.add(m.path, values, session=self.session, place_before=before, copy_from=copy_from)
         if self.json_mode:
             self.out(json.dumps({"ret": new_id}))
@@ -468,13 +474,13 @@ class Interpreter:
         dest = None
         for w in list(words):
             if w.key == "destination":
-                dest = self._items(m, Word("", None, w.value))[0]
+                dest = self._one(m, Word("", None, w.value))
                 words.remove(w)
         if not words:
             raise RouterError("move needs an item", "argument")
         ids = self._items(m, words.pop(0))
         if words and dest is None:
-            dest = self._items(m, words.pop(0))[0]
+            dest = self._one(m, words.pop(0))
         self.router.move(m.path, ids, dest, session=self.session)
 
     def cmd_export(self, node: Node, words: Sequence[Word]) -> None:
@@ -559,12 +565,12 @@ class Interpreter:
             if w.key is None and not w.quoted and not w.expr and w.value in arg_names:
                 args[w.value] = "yes"
             elif w.key is None and cmd.item and item is None:
-                item = self._items(m, w)[0] if (w.expr or not self._is_free_text(m, cmd)) else w.value
+                item = self._one(m, w) if (w.expr or not self._is_free_text(m, cmd)) else w.value
             elif w.key is None and not cmd.item and unnamed_arg(cmd, args):
                 args[unnamed_arg(cmd, args)] = w.value
             elif w.key is not None:
                 if w.key in ("numbers", "interface") and cmd.item and item is None and w.key not in arg_names:
-                    item = self._items(m, Word(w.text, None, w.value))[0]
+                    item = self._one(m, Word(w.text, None, w.value))
                     continue
                 args[pick(w.key, arg_names, "parameter")] = w.value
             else:

@@ -228,8 +228,9 @@ def parse_wg_config(text, what="config-string"):
             continue
         key, eq, value = line.partition("=")
         if not eq or section is None:
-            raise RouterError("%s: line %d: expected Key = Value inside [Interface] or [Peer]: %s"
-                              % (what, number, line), "argument", what)
+            # the line is not repeated: it may hold a key
+            raise RouterError("%s: line %d: expected Key = Value inside [Interface] or [Peer]"
+                              % (what, number), "argument", what)
         key, value = key.strip().lower(), ",".join(v.strip() for v in value.split(",") if v.strip())
         table = INTERFACE_KEYS if section == "interface" else PEER_KEYS
         if key not in table:
