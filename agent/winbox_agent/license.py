@@ -30,7 +30,7 @@ import os
 import socket
 import ssl
 import threading
-from typing import Any, Dict, Iterator, Optional, Tuple
+from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 from . import licensekey, licenseproof
 from .licensekey import KeyRefused
@@ -167,14 +167,16 @@ class _Job:
         reached: statuses passed so far (``connecting``, ``renewing``).
         outcome: ``("key", text)``, ``("refused", message)`` or
             ``("unreachable", message)`` once finished.
+        how: ``renewed`` (a person's renew) or ``renewed by schedule``.
     """
 
-    def __init__(self, work: Any, lock: _Lock, release_when_done: bool):
+    def __init__(self, work: Any, lock: _Lock, how: str):
         self.reached = ["connecting"]
         self.outcome: Optional[Tuple[str, str]] = None
+        self.how = how
         self._work = work
         self._lock = lock
-        self._release_when_done = release_when_done
+        self._release_at_end = False
         self._guard = threading.Lock()
         self.thread = threading.Thread(target=self._run, name="license-renewal", daemon=True)
         self.thread.start()
@@ -187,6 +189,14 @@ class _Job:
         with self._guard:
             return list(self.reached), self.outcome
 
+    def release_when_done(self) -> None:
+        """Let go of the renewal lock once the worker ends (at once if it has)."""
+        with self._guard:
+            if self.outcome is None:
+                self._release_at_end = True
+                return
+        self._lock.release()
+
     def _run(self) -> None:
         try:
             result = ("key", self._work(self))
@@ -198,7 +208,8 @@ class _Job:
             result = ("unreachable", "renewal failed: %s" % (exc,))
         with self._guard:
             self.outcome = result
-        if self._release_when_done:
+            release = self._release_at_end
+        if release:
             self._lock.release()
 
 
@@ -223,7 +234,7 @@ class LicenseClient:
         self.router = driver.router
         self.generation = 0
         self._memory: Dict[str, Any] = {}      # state and key of a router without a state dir
-        self._pending: Optional[Tuple[_Job, int]] = None
+        self._pending: List[Tuple[_Job, int]] = []   # renewals whose outcome is taken at a later read
 
     # -- what is kept ---------------------------------------------------------------
     def path(self, name: str) -> Optional[str]:
@@ -320,13 +331,27 @@ class LicenseClient:
             out["limited-upgrades"] = True
         return out
 
+    def adopt(self, job: _Job) -> None:
+        """Take over a renewal whose stream was closed before it ended: it
+        goes on, and its outcome is taken at a later read of the license."""
+        job.release_when_done()
+        self._pending.append((job, self.generation))
+
+    def settle(self) -> Dict[str, Any]:
+        """Take the outcome of every renewal in the background that ended;
+        the values of the last key taken, if any."""
+        out: Dict[str, Any] = {}
+        for entry in list(self._pending):
+            job, generation = entry
+            if job.outcome is not None:
+                self._pending.remove(entry)
+                out.update(self._settle(job, generation))
+        return out
+
     def _scheduled(self, view: Dict[str, Any], now: float) -> Dict[str, Any]:
-        if self._pending is not None:
-            job, generation = self._pending
-            if job.outcome is None:
-                return {}
-            self._pending = None
-            return self._settle(job, generation)
+        out = self.settle()
+        if out or self._pending:
+            return out
         due = view.get("next-renewal-at")
         if view.get("level") in (None, "free") or not isinstance(due, (int, float)) or now < due:
             return {}
@@ -354,18 +379,30 @@ class LicenseClient:
         def work(job: _Job) -> str:
             return _key_of(post(server, "/v1/refresh", {"system-id": system_id, "key": key}))
 
-        job = _Job(work, lock, release_when_done=True)
+        job = _Job(work, lock, "renewed by schedule")
+        job.release_when_done()
         job.thread.join(REFRESH_WAIT)
         if job.outcome is None:
-            self._pending = (job, self.generation)
+            self._pending.append((job, self.generation))
             return {}
         return self._settle(job, self.generation)
 
     def _settle(self, job: _Job, generation: int) -> Dict[str, Any]:
-        """Take the outcome of a scheduled renewal."""
+        """Take the outcome of a renewal that ended in the background."""
         kind, value = job.outcome or ("unreachable", "no outcome")
         if generation != self.generation:
-            return {}                        # a manual renewal came in meanwhile
+            return {}                        # a newer key came in meanwhile
+        if job.how == "renewed":             # a person's renew whose stream was closed early
+            if kind != "key":
+                self.driver.log("system,error", "license renew failed: %s" % value)
+                return {}
+            try:
+                key = self.accept(value)
+            except KeyRefused as exc:
+                self.driver.log("system,error", "license renew failed: key refused: %s" % exc)
+                return {}
+            self._renewed(key, job.how)
+            return {"level": key.level, "next-renewal-at": key.next_renewal_at, "deadline-at": key.deadline_at}
         if kind == "refused":
             st = self.state()
             st["stopped"] = value
@@ -381,7 +418,7 @@ class LicenseClient:
         except KeyRefused as exc:
             self.driver.log("system,error", "license renewal: key refused: %s; trying again in an hour" % exc)
             return {}
-        self._renewed(key, "renewed by schedule")
+        self._renewed(key, job.how)
         return {"level": key.level, "next-renewal-at": key.next_renewal_at, "deadline-at": key.deadline_at}
 
 
@@ -389,7 +426,11 @@ class Renewal:
     """The ``renew`` stream.  ``next()`` never waits: it starts the worker,
     then reports each status the worker reached once, repeating the current
     one while nothing new happened, and ends after ``done`` or ``ERROR: ...``.
-    Closing it early abandons the renewal (nothing is recorded).
+
+    Closing it before the end (the dialog's Stop, a terminal that shows one
+    sample) stops the reporting, not the renewal: what the server was asked
+    it may have done already, so the outcome is still taken (after the same
+    checks) at a later read of the license, and logged.
     """
 
     def __init__(self, client: LicenseClient, args: Dict[str, Any]):
@@ -417,6 +458,9 @@ class Renewal:
         return {"status": reached[-1]}
 
     def close(self) -> None:
+        if not self._over and self._job is not None and self._lock is not None:
+            self._lock = None
+            self.client.adopt(self._job)
         self._over = True
         self._release()
 
@@ -470,7 +514,7 @@ class Renewal:
                 "proof": base64.b64encode(proof).decode()}))
 
         self._lock = lock
-        self._job = _Job(work, lock, release_when_done=False)
+        self._job = _Job(work, lock, "renewed")
         self._shown = 1
         return {"status": "connecting"}
 

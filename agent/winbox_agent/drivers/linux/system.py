@@ -134,6 +134,7 @@ class System(Area):
     def dynamic(self, path: str) -> List[Dict[str, Any]]:
         if path != "/log":
             return []
+        self.license.settle()           # a renewal whose stream was closed early has ended
         return [{".id": "*%X" % e["id"], "time": e["time"], "topics": e["topics"], "message": e["message"],
                  ".dynamic": False} for e in self.driver.log_entries()]
 

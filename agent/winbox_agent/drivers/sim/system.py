@@ -100,6 +100,9 @@ class System(Behaviour):
             return self.license.runtime(view)
         return {}
 
+    def settle(self) -> None:
+        self.license.settle()           # a renewal whose stream was closed early has ended
+
     def dynamic(self, path: str) -> List[Dict[str, Any]]:
         if path != "/log":
             return []
