@@ -61,6 +61,13 @@ def parser() -> argparse.ArgumentParser:
     daemon.add_argument("--detach", action="store_true", help="run in the background (double fork, setsid)")
     _daemon_options(daemon)
     sub.add_parser("version", help="print the version")
+    inst = sub.add_parser("install", help="install the agent and a systemd unit that runs its daemon at boot "
+                                          "(--driver linux; see winbox_agent/install.py)")
+    inst.add_argument("--prefix", default=None, help="where the agent's files go (/usr/local/lib/winbox-agent)")
+    inst.add_argument("--unit-dir", default=None, help="where the systemd unit goes (/etc/systemd/system)")
+    inst.add_argument("--python", default=None, help="the Python the unit runs (default: this one)")
+    inst.add_argument("--root", default="/", help="install into this directory tree (no systemd)")
+    inst.add_argument("--no-start", action="store_true", help="do not enable and start the unit")
     return p
 
 
@@ -82,6 +89,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     if args.command is None:
         parser().print_help()
         return 2
+    if args.command == "install":
+        from . import install
+        return install.main(args, args.state_dir)
     state_dir = os.path.abspath(args.state_dir or default_state_dir(args.driver))
     if args.command == "bridge":
         from .proto import bridge
