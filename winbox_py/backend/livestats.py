@@ -142,7 +142,9 @@ class RateTracker:
             dt = t - t0
             rates = {}
             for (field, _title, _counter, factor), now, was in zip(RATE_COLUMNS, counters, old):
-                if now is None or was is None or now < was or dt <= 0:
+                if now == 0:  # down (disabled, not running): nothing flows
+                    rates[field] = format_bps(0) if factor == 8 else format_pps(0)
+                elif now is None or was is None or now < was or dt <= 0:
                     rates[field] = ""
                 else:
                     value = (now - was) * factor / dt
@@ -203,6 +205,7 @@ class RateStream:
         self._rows: dict[str, dict] = {}
         self._out: deque = deque()
         self._next: asyncio.Future | None = None
+        self._idle_at = clock()
 
     # the Stream's attributes
     @property
@@ -222,14 +225,16 @@ class RateStream:
 
     async def __anext__(self) -> dict:
         while not self._out:
+            if self.clock() - self._idle_at >= self.tick:
+                self._idle()  # also while other rows keep changing
+                if self._out:
+                    break
             if self._next is None:
                 self._next = asyncio.ensure_future(self.stream.__anext__())
             done, _pending = await asyncio.wait({self._next}, timeout=self.tick)
             if done:
                 fut, self._next = self._next, None
                 self._take(fut.result())  # StopAsyncIteration and errors end us too
-            else:
-                self._idle()
         return self._out.popleft()
 
     def _take(self, event: dict) -> None:
@@ -259,7 +264,7 @@ class RateStream:
         return out
 
     def _idle(self) -> None:
-        now = self.clock()
+        now = self._idle_at = self.clock()
         for item_id, row in self._rows.items():
             zero = self.tracker.idle(item_id, now)
             if zero is not None:

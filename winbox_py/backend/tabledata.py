@@ -31,6 +31,7 @@ _ACRONYMS = {
 NUMERIC_KINDS = ("int",)
 DURATION_KINDS = ("duration",)
 ADDRESS_KINDS = ("ipv4", "ipv6", "ip", "prefix", "address", "host")
+RATE_KINDS = ("rate",)      # 12.4 kbps, 1.9 Mbps (the Interfaces table's rate columns)
 
 
 def title(name: str) -> str:
@@ -133,6 +134,20 @@ def _address_key(v: str) -> tuple:
         return (3, b"", "", v)
 
 
+_RATE = re.compile(r"([0-9.]+)\s*([kMGT]?)")
+_RATE_SCALE = {"": 1.0, "k": 1e3, "M": 1e6, "G": 1e9, "T": 1e12}
+
+
+def _rate_key(v: str) -> tuple:
+    m = _RATE.match(v)
+    if m:
+        try:
+            return (0, float(m.group(1)) * _RATE_SCALE[m.group(2)])
+        except ValueError:
+            pass
+    return (1, 0.0)
+
+
 def _id_key(v: str) -> int:
     try:
         return int(v[1:], 16)
@@ -151,6 +166,8 @@ def sort_key(column: Column, index: int | None = None) -> Callable[[tuple], Any]
         return lambda r: _duration_key(r[i])
     if column.kind in ADDRESS_KINDS:
         return lambda r: _address_key(r[i])
+    if column.kind in RATE_KINDS:
+        return lambda r: _rate_key(r[i])
     return lambda r: r[i].casefold()
 
 

@@ -15,13 +15,14 @@ from typing import Any, Callable
 
 from winbox_py.backend.models import Feed, TableModel
 from winbox_py.backend.settings import Settings
-from winbox_py.backend.tabledata import FLAGS, columns_for, default_columns
+from winbox_py.backend.tabledata import FLAGS, columns_for
 from winbox_py.qt import QtCore, QtGui, QtWidgets, Qt, Signal
 from winbox_py.views import icons, jobs
 from winbox_py.views.commentdialog import CommentDialog
 from winbox_py.views.errors import plain
 from winbox_py.views.filterbar import FilterBar
 from winbox_py.views.rowdelegate import RowDelegate
+from winbox_py.views.tablelive import TableLive, with_rate_columns
 
 ROW_HEIGHT = 20
 
@@ -74,10 +75,11 @@ class TablePane(QtWidgets.QWidget):
         self.settings = settings
         self.router_key = router_key
         self.feed: Feed | None = None
-        self.columns = columns_for(menu)
+        self.columns = with_rate_columns(menu, columns_for(menu))
         self.model = TableModel(self.columns, self)
         self.props = {p["name"]: p for p in menu.get("props", [])}
         self._build()
+        self.live = TableLive(self)  # rate columns, Authorize, row menu, stopped state
         self._connect_signals()
         self._restore_columns()
 
@@ -178,10 +180,11 @@ class TablePane(QtWidgets.QWidget):
     # -- following ---------------------------------------------------------------------------
     def start(self) -> None:
         """Follow the menu (the current rows, then every change)."""
-        stream = self.session.follow(self.path)
+        stream = self.live.wrap(self.session.follow(self.path))
         self.feed = Feed(self.model, stream, on_end=self._feed_ended).start()
 
     def _feed_ended(self, feed: Feed) -> None:
+        self.live.feed_ended(feed)
         if feed is self.feed and feed.error is not None:
             self.message.emit("%s: %s" % (self.menu.get("title", self.path), plain(feed.error)))
 
@@ -335,12 +338,12 @@ class TablePane(QtWidgets.QWidget):
         self._save_layout()
 
     def _reset_columns(self) -> None:
-        self.set_shown_columns(default_columns(self.menu))
+        self.set_shown_columns(self.live.default_columns())
         self._save_layout()
 
     def _restore_columns(self) -> None:
         saved = self.settings.columns(self.router_key, self.path) if self.settings else None
-        self.set_shown_columns(saved or default_columns(self.menu))
+        self.set_shown_columns(saved or self.live.default_columns())
         if self.settings:
             w = self.settings.window(self.router_key, self.path)
             widths = w.get("widths") or {}

@@ -75,18 +75,19 @@ class TrafficGraph(QtWidgets.QWidget):
         top_value = self.scale()
         left = metrics.horizontalAdvance(format_bps(top_value)) + 10
         plot = QtCore.QRectF(left, 8, max(10.0, rect.width() - left - 8), max(10.0, rect.height() - 16))
-        # grid and scale
+        # grid and scale: steps of a quarter, or of a fifth for a 5 x 10^n top
+        steps = 5 if f"{top_value:e}".startswith("5") else 4
         p.setPen(QtGui.QPen(QtGui.QColor(225, 225, 225), 1))
-        for i in range(5):
-            y = plot.top() + plot.height() * i / 4
+        for i in range(steps + 1):
+            y = plot.top() + plot.height() * i / steps
             p.drawLine(QtCore.QPointF(plot.left(), y), QtCore.QPointF(plot.right(), y))
         for m in range(MINUTES + 1):
             x = plot.right() - plot.width() * m / MINUTES
             p.drawLine(QtCore.QPointF(x, plot.top()), QtCore.QPointF(x, plot.bottom()))
         p.setPen(QtGui.QColor(90, 90, 90) if self.live else GREY)
-        for i in range(5):
-            value = top_value * (4 - i) / 4
-            y = plot.top() + plot.height() * i / 4
+        for i in range(steps + 1):
+            value = top_value * (steps - i) / steps
+            y = plot.top() + plot.height() * i / steps
             text = format_bps(value)
             p.drawText(QtCore.QRectF(0, y - 8, left - 4, 16), int(Qt.AlignRight | Qt.AlignVCenter), text)
         p.setPen(QtGui.QPen(QtGui.QColor(150, 150, 150), 1))
