@@ -19,6 +19,7 @@ each area put on the system, the device log, and notes.
 import copy
 import json
 import os
+import time
 from typing import Any, Dict, Iterator, List, Optional
 
 from ...errors import RouterError
@@ -32,6 +33,7 @@ from .sysstate import SystemState
 
 STATE_FILE = "linux.json"
 LOG_KEEP = 1000
+RESETTLE_SECONDS = 30.0
 
 
 class LinuxDriver(Driver):
@@ -63,6 +65,8 @@ class LinuxDriver(Driver):
         self.notices: Dict[str, str] = {}
         self._reported: Dict[str, str] = dict(self.state.get("reported", {}))
         self._last_applied: Optional[List[Change]] = None
+        self._settled = time.monotonic()
+        self._settling = False
         self.areas: List[Area] = [cls(self) for cls in area_classes()]
         self.links = self.area("links")
         router.listeners.append(self._committed)
@@ -150,9 +154,23 @@ class LinuxDriver(Driver):
                 if self._reported.get(key) != reason:
                     self.log(topics, "%s: %s" % (self._item_words(p, item_id), reason))
         for area, message in p.failures:
-            self.log("system,error", "%s: %s" % (area, message))
+            key = "failure|%s" % area
+            reported[key] = message
+            if self._reported.get(key) != message:
+                self.log("system,error", "%s: %s" % (area, message))
         self._reported = reported
+        self._settled = time.monotonic()
         self.save()
+
+    def _resettle(self) -> None:
+        """A long-running agent (the daemon) reconciles now and then by itself:
+        routes whose gateway became reachable, daemons that died."""
+        if time.monotonic() - self._settled > RESETTLE_SECONDS and not self._settling:
+            self._settling = True
+            try:
+                self.start()
+            finally:
+                self._settling = False
 
     def _item_words(self, p: Pass, item_id: str) -> str:
         """An item as a person names it: its menu's words and its name."""
@@ -200,6 +218,7 @@ class LinuxDriver(Driver):
 
     # -- reading ------------------------------------------------------------------------
     def runtime(self, path: str, view: Dict[str, Any]) -> Dict[str, Any]:
+        self._resettle()
         m = self.router.schema[path]
         out: Dict[str, Any] = {}
         try:
@@ -224,6 +243,7 @@ class LinuxDriver(Driver):
         return out
 
     def dynamic(self, path: str) -> List[Dict[str, Any]]:
+        self._resettle()
         out: List[Dict[str, Any]] = []
         for area in self.areas:
             if path in area.paths:
