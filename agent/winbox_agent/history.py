@@ -59,10 +59,11 @@ def units(history: List[Dict[str, Any]]) -> Tuple[List[Unit], List[Unit]]:
             undone = []
         elif kind in (UNDO, REDO):
             source, dest = (applied, undone) if kind == UNDO else (undone, applied)
-            unit = next((u for u in source if u[0] == e.get("target")), None)
-            if unit is not None:
-                source.remove(unit)
-                dest.append(unit)
+            target = e.get("target")
+            for i in range(len(source) - 1, -1, -1):    # nearly always the last one
+                if source[i][0] == target:
+                    dest.append(source.pop(i))
+                    break
     return applied, undone
 
 
