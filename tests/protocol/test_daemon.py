@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import stat
 import subprocess
 import sys
 import time
+
+import pytest
 
 from tests.protocol.conftest import agent_command
 from winbox_py.backend.local import daemon_pid, local_opener
@@ -242,3 +245,42 @@ def test_serve_keeps_stray_prints_off_the_frames(tmp_path):
     assert out.stdout[:start] == b"stray\n"          # before serve: shown as junk, skipped by the desktop
     header, rest = out.stdout[start:].split(b"\n", 1)[1].split(b"\n", 1)
     assert rest[:int(header)].startswith(b'{"op":"init"')
+
+
+@pytest.mark.parametrize("version", ["3.9", "3.13"])
+def test_the_agent_serves_on_the_oldest_and_a_newer_python(arun, state_dir, version):
+    python = _find_python(version)
+    if python is None:
+        pytest.skip(f"no working python{version} here (looked on PATH, /usr/bin, /usr/local/bin, ~/.pyenv)")
+
+    async def go():
+        for mode in ("serve", "bridge"):
+            t = await LocalTransport.start(["--state-dir", str(state_dir), "--seed", "1", mode, "--test-rows", "3"],
+                                           python=python)
+            s = await Session.over(t)
+            assert s.facts["python"].startswith(version + ".")
+            follow = s.follow("/interface/ethernet", interval=None)
+            await _next_op(follow, "ready")
+            await s.set("/interface/ethernet", "ether1", {"comment": mode})
+            assert (await _next_op(follow, "set"))["row"]["comment"] == mode
+            monitor = s.command("/system/test-rows", "monitor", interval=0.05)
+            assert "sample" in await asyncio.wait_for(monitor.__anext__(), 10)
+            await monitor.cancel()
+            await follow.cancel()
+            await s.close()
+    arun(go())
+
+
+def _find_python(version: str) -> str | None:
+    """A python of that version that runs (pyenv shims on PATH may not)."""
+    import glob
+    candidates = [shutil.which(f"python{version}"), f"/usr/bin/python{version}", f"/usr/local/bin/python{version}"]
+    candidates += sorted(glob.glob(os.path.expanduser(f"~/.pyenv/versions/{version}.*/bin/python{version}")))
+    for python in candidates:
+        if not python or not os.path.exists(python):
+            continue
+        probe = subprocess.run([python, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+                               capture_output=True, text=True, timeout=30)
+        if probe.returncode == 0 and probe.stdout.strip() == version:
+            return python
+    return None

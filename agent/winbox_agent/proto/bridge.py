@@ -16,7 +16,6 @@ reason.
 import os
 import socket
 import sys
-import threading
 import time
 from typing import Any, Callable, Optional
 
@@ -106,36 +105,35 @@ def run(state_dir: str, start: Callable[[], str]) -> int:
 
 
 def _pump(sock: socket.socket) -> int:
-    """Copy stdin -> socket (a thread) and socket -> stdout until either ends."""
+    """Copy stdin -> socket and socket -> stdout until the daemon's side ends.
 
-    def upstream() -> None:
-        try:
-            while True:
-                data = os.read(0, CHUNK)
-                if not data:
-                    break
-                sock.sendall(data)
-        except OSError:
-            pass
-        try:
-            sock.shutdown(socket.SHUT_WR)
-        except OSError:
-            pass
-
-    threading.Thread(target=upstream, name="stdin->daemon", daemon=True).start()
+    One thread and ``poll``: both peers read all the time (flow control is
+    done with acknowledgements, not by leaving bytes unread), so a blocking
+    write here never waits long, and no thread hand-over adds latency."""
+    import select
+    poller = select.poll()
+    sfd = sock.fileno()
+    poller.register(0, select.POLLIN)
+    poller.register(sfd, select.POLLIN)
     try:
         while True:
-            data = sock.recv(CHUNK)
-            if not data:
-                break
-            _write_all(1, data)
+            for fd, _ in poller.poll():
+                if fd == sfd:
+                    data = sock.recv(CHUNK)
+                    if not data:
+                        return 0
+                    _write_all(1, data)
+                else:
+                    data = os.read(0, CHUNK)
+                    if data:
+                        sock.sendall(data)
+                    else:          # the desktop is gone: let the daemon finish
+                        poller.unregister(0)
+                        sock.shutdown(socket.SHUT_WR)
     except OSError:
-        pass
-    try:
-        sock.close()
+        return 0
     finally:
-        os._exit(0)
-    return 0
+        sock.close()
 
 
 def main(state_dir: str, driver: str, seed: Optional[int], options: Callable[[], Any]) -> int:

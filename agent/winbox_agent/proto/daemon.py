@@ -52,8 +52,12 @@ class Daemon:
     # -- the whole life -------------------------------------------------------------------
     def run(self, notify: Callable[[str], None]) -> int:
         """Lock, load, listen, serve; ``notify`` gets ``ready``, ``busy`` or ``error: ...``."""
-        private_dir(self.state_dir)
-        lock_fd = os.open(os.path.join(self.state_dir, LOCK_NAME), os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            private_dir(self.state_dir)
+            lock_fd = os.open(os.path.join(self.state_dir, LOCK_NAME), os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError as exc:
+            notify("error: cannot use %s as the state directory: %s" % (self.state_dir, exc.strerror or exc))
+            return 1
         try:
             try:
                 fcntl.flock(lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

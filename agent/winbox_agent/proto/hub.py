@@ -15,7 +15,7 @@ from .facts import agent_hash, device_facts
 from .feeds import Feed, Subscriber
 from .listing import Listing
 from .monitors import Monitor, Watcher
-from .server import Connection, Options, log
+from .server import NORMAL_END, Connection, Options, log
 
 
 class Hub:
@@ -56,7 +56,7 @@ class Hub:
     def detach(self, conn: Connection) -> None:
         if conn in self.connections:
             self.connections.remove(conn)
-        if conn.reason:
+        if conn.reason and conn.reason != NORMAL_END:
             log("%s ended: %s" % (conn.name, conn.reason))
         if not self.connections:
             self.idle_since = time.monotonic()

@@ -53,6 +53,9 @@ def log(text: str) -> None:
         pass
 
 
+NORMAL_END = "the desktop closed the connection"
+
+
 class ConnectionGone(Exception):
     """The peer went away while a stream was writing to it."""
 
@@ -210,7 +213,7 @@ class Connection:
             while True:
                 payload = await framing.read_frame(self.reader)
                 if payload is None:
-                    self.reason = self.reason or "the desktop closed the connection"
+                    self.reason = self.reason or NORMAL_END
                     return
                 self.last_seen = self.loop.time()
                 self.handle(payload)
