@@ -28,7 +28,6 @@ import http.client
 import json
 import os
 import socket
-import ssl
 import threading
 from typing import Any, Dict, Iterator, List, Optional, Tuple
 
@@ -40,6 +39,10 @@ try:
     import fcntl
 except ImportError:                  # not on every platform the demo runs on
     fcntl = None  # type: ignore[assignment]
+try:
+    import ssl
+except ImportError:                  # minimal Pythons (OpenWrt's python3-light) have none
+    ssl = None  # type: ignore[assignment]
 
 LICENSE = "/system/license"
 KEY_FILE = "license.key"
@@ -81,7 +84,7 @@ def _reason(exc: BaseException) -> str:
         return "no answer within %d s" % TIMEOUT
     if isinstance(exc, socket.gaierror):
         return "unknown host"
-    if isinstance(exc, ssl.SSLError):
+    if ssl is not None and isinstance(exc, ssl.SSLError):
         return "TLS failed (%s)" % (exc.reason or exc)
     if isinstance(exc, OSError) and exc.strerror:
         return exc.strerror.lower()
@@ -93,6 +96,9 @@ def post(server: str, path: str, body: Dict[str, Any], timeout: float = TIMEOUT)
     :class:`Refusal` with the server's message, or :class:`NoAnswer`."""
     host, port = _split(server)
     if port == 443:
+        if ssl is None:
+            raise NoAnswer("cannot reach the license server %s: this router's Python has no ssl module "
+                           "for HTTPS" % server)
         conn: http.client.HTTPConnection = http.client.HTTPSConnection(
             host, port, timeout=timeout, context=ssl.create_default_context())
     else:

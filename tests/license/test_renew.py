@@ -66,6 +66,7 @@ def _stamp_time(text: str) -> float:
 
 # -- the document's walk-through, through the real CLI -----------------------------------------------------
 
+@pytest.mark.slow
 def test_free_to_p1_trial_then_a_renewal_through_the_cli(server, tmp_path):
     state = tmp_path / "chr"
     lic = json.loads(agent_cli(state, "/system license print", json_mode=True).stdout)[0]
@@ -337,3 +338,21 @@ def test_renew_over_the_protocol_streams_its_progress(server, tmp_path):
             await s.close()
             await agent.stop()
     asyncio.run(go())
+
+
+def test_a_python_without_ssl_says_why_it_cannot_use_https(tmp_path):
+    import subprocess
+    import sys
+
+    from tests.license.conftest import ENV
+    code = (
+        "import sys; sys.modules['ssl'] = None\n"
+        "from winbox_agent import license\n"
+        "try:\n"
+        "    license.post('licence.example.net:443', '/v1/challenge', {})\n"
+        "except license.NoAnswer as exc:\n"
+        "    print(exc)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], env=ENV, capture_output=True, text=True, timeout=60)
+    assert out.stdout.strip() == ("cannot reach the license server licence.example.net:443: this router's Python "
+                                  "has no ssl module for HTTPS"), out.stderr
