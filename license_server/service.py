@@ -143,7 +143,7 @@ class LicenseService:
             row = self.db.account(account)
             msg = licenseproof.message(account, nonce, system_id, level)
             if row is None or not licenseproof.check_proof(bytes(row["stored_key"]), msg, proof):
-                self._failures.setdefault(account, []).append(time.monotonic())
+                self._failed(account)
                 raise ServiceError(401, "Unauthorized")
             self._failures.pop(account, None)
             now = self.now()
@@ -172,6 +172,13 @@ class LicenseService:
                 if self.db.system(system_id) is None:
                     raise ServiceError(404, "system ID %s is not registered on this server" % system_id)
                 return {"key": self._issue(system_id, now)}
+
+    def _failed(self, account: str) -> None:
+        now = time.monotonic()
+        if len(self._failures) >= MAX_NONCES:       # forget accounts whose failures are old
+            for name in [n for n, times in self._failures.items() if not times or now - times[-1] >= FAILURE_WINDOW]:
+                del self._failures[name]
+        self._failures.setdefault(account, []).append(now)
 
     def _throttle(self, account: str) -> None:
         now = time.monotonic()
