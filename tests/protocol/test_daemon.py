@@ -284,3 +284,17 @@ def _find_python(version: str) -> str | None:
         if probe.returncode == 0 and probe.stdout.strip() == version:
             return python
     return None
+
+
+def test_daemon_detach_returns_once_listening_and_leaves_it_running(state_dir):
+    out = subprocess.run(agent_command("--state-dir", str(state_dir), "daemon", "--detach"), env=agent_env(),
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    pid = daemon_pid(str(state_dir))
+    assert pid is not None and (state_dir / "agent.sock").exists()
+    with open(f"/proc/{pid}/stat") as fh:
+        assert int(fh.read().rsplit(")", 1)[1].split()[1]) != os.getpid()
+    again = subprocess.run(agent_command("--state-dir", str(state_dir), "daemon", "--detach"), env=agent_env(),
+                           capture_output=True, text=True, timeout=60)
+    assert again.returncode == 0 and "already running" in again.stderr
+    assert daemon_pid(str(state_dir)) == pid

@@ -235,3 +235,29 @@ def test_session_notices_a_silent_agent(arun, tmp_path):
         server.close()
         await server.wait_closed()
     arun(go(), timeout=20)
+
+
+def test_follow_tells_a_move_as_the_new_order(arun, tmp_path):
+    from winbox_py.backend.session import Session
+
+    async def go():
+        agent = await start_agent(tmp_path)
+        s = await Session.over(agent.transport)
+        path = "/ip/firewall/filter"
+        first = await s.add(path, {"chain": "input", "action": "accept"})
+        second = await s.add(path, {"chain": "forward", "action": "drop"})
+        f = s.follow(path, proplist=["chain"], interval=None, raw=True)
+        rows = await f.__anext__()
+        assert rows["columns"] == [".id", "chain", ".flags", ".dynamic"]
+        assert [r[0] for r in rows["rows"]] == [first, second]
+        await _next_op(f, "ready")
+        await s.move(path, second, first)
+        ev = await _next_op(f, "order")
+        assert ev["ids"] == [second, first]
+        third = await s.add(path, {"chain": "output"}, place_before=first)
+        ev = await _next_op(f, "add")
+        assert ev["row"][0] == third and ev["index"] == 1
+        await f.cancel()
+        await s.close()
+        await agent.stop()
+    arun(go())
