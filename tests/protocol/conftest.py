@@ -3,7 +3,7 @@
 - ``arun(coro)`` runs a coroutine on a fresh event loop; the autouse
   ``no_leaks`` fixture fails a test that leaves asyncio tasks pending or a
   daemon running (daemons are detached, so the session-wide check for child
-  processes in tests/conftest.py cannot see them).
+  processes in tests/conftest.py, which also applies here, cannot see them).
 - ``daemon`` starts ``winbox-agent daemon`` in the foreground as a child
   process on a temporary state directory, and stops it afterwards.
 - ``agent`` starts the real agent in this process (``serve`` on a socket
@@ -151,9 +151,6 @@ class DaemonProcess:
                 self.process.kill()
                 self.process.wait()
         self.process.stderr.close()
-
-    def log(self) -> str:
-        return ""
 
 
 @pytest.fixture
