@@ -107,6 +107,8 @@ def test_a_slow_follower_gets_the_latest_state_not_a_backlog(arun, tmp_path):
     from winbox_agent.proto.feeds import Subscriber
 
     class Out:
+        """Stands in for the request a subscriber writes to (only pushes are tested)."""
+
         def __init__(self):
             self.on_stop = []
 
