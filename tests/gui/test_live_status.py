@@ -186,3 +186,29 @@ def test_scan_lists_the_access_concentrators_of_the_dialogs_interface(run, open_
         dialog.close()
         win.close()
     run(scenario())
+
+
+def test_a_monitor_whose_samples_stop_coming_is_marked_stale(run, open_session, qtbot):
+    async def scenario():
+        import os
+        import signal
+        session, win = await _main(open_session, qtbot)
+        item = await session.add(PPPOE, {"name": "pppoe-out1", "interface": "ether1", "user": "u",
+                                        "password": "p", "disabled": "no"})
+        dialog = win.open_item(PPPOE, item)
+        status = dialog.live.status
+        dialog.tabs.setCurrentWidget(status)
+        await until(lambda: status.live, what="the first sample")
+        pidfile = next(open_session.state_dir.rglob("daemon.pid"))
+        daemon = int(pidfile.read_text().split()[0])
+        os.kill(daemon, signal.SIGSTOP)  # the router's agent hangs: no more samples, the connection stays
+        try:
+            await until(lambda: status.feed.state == "stale", what="the figures to be marked stale", timeout=10)
+            assert status.state_label.text().startswith("stale \u2014 no data from the router for ")
+            assert not status.labels["status"].isEnabled()
+        finally:
+            os.kill(daemon, signal.SIGCONT)
+        await until(lambda: status.live, what="samples again", timeout=20)
+        assert status.labels["status"].isEnabled() and not status.state_label.isVisible()
+        win.close()
+    run(scenario(), timeout=90)

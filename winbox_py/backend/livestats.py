@@ -291,7 +291,8 @@ class LiveFeed(QObject):
     are, follow ``rows``/``add``/``set`` events as their row.
 
     States: ``waiting`` (started, no sample yet), ``live``, ``stale`` (no
-    sample for ``stale_after`` seconds: the figures are old), ``stopped``
+    sample for ``stale_after`` seconds: the figures are old; None for a
+    ``follow`` of values that change only now and then), ``stopped``
     (the stream ended; :attr:`reason` says why: ``connection lost``, ``the
     monitor ended``, the agent's error, ``stopped``).  After a lost
     connection the session resumes the stream by itself: ``waiting`` again,
@@ -310,7 +311,7 @@ class LiveFeed(QObject):
     state_changed = Signal(str, str)
 
     def __init__(self, open_stream: Callable[[], Any], convert: Callable[[Any], dict | None] | None = None,
-                 stale_after: float = 3.5, parent: QObject | None = None):
+                 stale_after: float | None = 3.5, parent: QObject | None = None):
         super().__init__(parent)
         self.open_stream = open_stream
         self.convert = convert or sample_of
@@ -337,7 +338,8 @@ class LiveFeed(QObject):
         self.stream = stream
         self._last_at = time.monotonic()
         self._set(WAITING, "")
-        self._watchdog.start()
+        if self.stale_after is not None:
+            self._watchdog.start()
         self._task = asyncio.ensure_future(self._pump(stream))
 
     def stop(self, reason: str = "stopped") -> asyncio.Future | None:
@@ -396,6 +398,8 @@ class LiveFeed(QObject):
         return isinstance(item, dict) and item.get("op") == "set"
 
     def _check(self) -> None:
+        if self.stale_after is None:
+            return
         if self.state in (LIVE, WAITING) and time.monotonic() - self._last_at > self.stale_after:
             self._set(STALE, "no data from the router for %d s" % int(time.monotonic() - self._last_at))
         elif self.state == STALE:

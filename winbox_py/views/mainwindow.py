@@ -15,7 +15,7 @@ from typing import Any
 
 from winbox_py.backend.settings import Settings
 from winbox_py.qt import QtCore, QtGui, QtWidgets, Qt, Signal, is_alive
-from winbox_py.views import icons, jobs
+from winbox_py.views import icons, jobs, livewindows
 from winbox_py.views.errors import plain
 from winbox_py.views.itemdialog import ItemDialog
 from winbox_py.views.menutree import Entry, MenuTree
@@ -188,6 +188,8 @@ class MainWindow(QtWidgets.QMainWindow):
             sub = self._add_subwindow(win, "terminal-%d" % len(self.windows), (640, 420))
             win.terminal.setFocus()
             return win
+        if len(entry.paths) == 1 and entry.paths[0] in livewindows.WINDOWS:
+            return self.open_live_window(entry.paths[0])
         if len(entry.paths) == 1 and schema[entry.paths[0]].get("single"):
             return self.open_item(entry.paths[0], None, None)
         existing = self.windows.get(entry.key)
@@ -242,6 +244,20 @@ class MainWindow(QtWidgets.QMainWindow):
         dialog.applied.connect(lambda new_id, d=dialog, p=path: self._dialog_applied(p, d, new_id))
         dialog.show()
         return dialog
+
+    def open_live_window(self, path: str) -> QtWidgets.QDialog:
+        """License, Resources: hand-made windows of live figures (one each)."""
+        key = ("live", path)  # (path, None) is the menu's ordinary dialog (Server... opens it)
+        existing = self.dialogs.get(key)
+        if existing is not None and is_alive(existing) and existing.isVisible():
+            existing.raise_()
+            existing.activateWindow()
+            return existing
+        win = livewindows.make(path, self.session, self, open_settings=lambda p=path: self.open_item(p, None))
+        self.dialogs[key] = win
+        win.destroyed.connect(lambda _o=None, k=key, w=win: self.dialogs.get(k) is w and self.dialogs.pop(k))
+        win.show()
+        return win
 
     def _forget_dialog(self, dialog: ItemDialog) -> None:
         for k in [k for k, d in self.dialogs.items() if d is dialog]:
