@@ -104,29 +104,27 @@ def test_follow_polls_live_values_at_the_interval(arun, tmp_path):
 
 
 def test_a_slow_follower_gets_the_latest_state_not_a_backlog(arun, tmp_path):
-    from winbox_agent.proto.feeds import Subscriber
+    from winbox_py.backend.session import Session
 
-    class Out:
-        """Stands in for the request a subscriber writes to (only pushes are tested)."""
-
-        def __init__(self):
-            self.on_stop = []
-
-    sub = Subscriber(feed=None, out=Out(), interval=None)
-    a = ["*1", "a", "1"]
-    sub.push([("add", a, 0)])
-    sub.push([("set", ["*1", "a", "2"])])
-    sub.push([("set", ["*2", "b", "9"])])
-    sub.push([("set", ["*2", "b", "10"])])
-    sub.push([("add", ["*3", "c", "1"], 2)])
-    sub.push([("remove", "*3")])
-    sub.push([("remove", "*4")])
-    sub.push([("add", ["*4", "d", "1"], 3)])
-    assert sub.pending == {
-        "*1": ("add", ["*1", "a", "2"], 0),
-        "*2": ("set", ["*2", "b", "10"]),
-        "*4": ("set", ["*4", "d", "1"]),
-    }
+    async def go():
+        agent = await start_agent(tmp_path, window=1500)      # a tiny window fills quickly
+        s = await Session.over(agent.transport)
+        f = s.follow("/interface/ethernet", proplist=["name", "mtu"], interval=None)
+        await _next_op(f, "ready")
+        for mtu in range(1400, 1460):                          # 60 changes nobody reads yet
+            await s.set("/interface/ethernet", "ether1", {"mtu": str(mtu)})
+        await asyncio.sleep(0.2)
+        assert f.buffered <= 1500 + 200                        # the agent stopped at the window
+        seen = []
+        while not seen or seen[-1] != "1459":
+            ev = await _next_op(f, "set", timeout=5)
+            seen.append(ev["row"]["mtu"])
+        assert seen == sorted(seen, key=int)                   # never older after newer
+        assert len(seen) < 60, "every change was queued instead of the latest state"
+        await f.cancel()
+        await s.close()
+        await agent.stop()
+    arun(go())
 
 
 def test_monitor_is_shared_and_cancel_stops_it_on_the_agent(arun, tmp_path):

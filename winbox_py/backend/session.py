@@ -79,6 +79,7 @@ class Stream:
         self._rid: int | None = None
         self._consumed = 0
         self._acked = 0
+        self._ack_step = ACK_STEP
         self.buffered = 0          # bytes received and not yet taken by the consumer
         self.peak_buffered = 0
 
@@ -87,6 +88,9 @@ class Stream:
         self._client = client
         self._consumed = self._acked = 0
         self.buffered = 0
+        # acknowledge often enough for the agent's window (a quarter of it at most)
+        window = client.init.get("limits", {}).get("window") or 0
+        self._ack_step = min(ACK_STEP, max(1, window // 4)) if window else ACK_STEP
         self._ended.clear()
         if again:
             self._push({"op": "reset"}, 0)
@@ -190,7 +194,7 @@ class Stream:
     def _take(self, size: int) -> None:
         self.buffered -= size
         self._consumed += size
-        if self._consumed - self._acked >= ACK_STEP and self._client is not None and self._rid is not None:
+        if self._consumed - self._acked >= self._ack_step and self._client is not None and self._rid is not None:
             self._acked = self._consumed
             self._client.ack(self._rid, self._consumed)
 
