@@ -144,6 +144,7 @@ class RpcClient:
         init: the agent's ``init`` message (facts, capabilities, limits).
         closed: the connection is over; reason: why.
         on_lost: called once with the reason when it ends without close().
+        on_notice: called with every ``notice`` frame (no id: safe mode's news).
         received: payload bytes read so far.
     """
 
@@ -157,6 +158,7 @@ class RpcClient:
         self.closed = False
         self.reason = ""
         self.on_lost: Callable[[str], None] | None = None
+        self.on_notice: Callable[[dict], None] | None = None
         self.received = 0
         self._ids = itertools.count(1)
         self._calls: dict[int, asyncio.Future] = {}
@@ -305,6 +307,11 @@ class RpcClient:
                 self.reason = f"the agent gave up: {msg.get('message')}"
             elif op == "trap":
                 log.warning("agent: %s", msg.get("message"))
+            elif op == "notice" and self.on_notice is not None:
+                try:
+                    self.on_notice(msg)
+                except Exception:
+                    log.exception("a notice handler failed")
             return
         sink = self._sinks.get(rid)
         if sink is not None:

@@ -233,6 +233,10 @@ class Session:
         capabilities: the operations and features the agent offers.
         state: ``connected``, ``lost`` or ``closed``.
         cli_path: the menu the ``cli`` interpreter is in (``/ip/address``).
+        safe: the last safe-mode status the agent gave (``on``: this session
+            holds it; ``held``; ``holder``; ``changes``; ``last-rollback``).
+        rollback: the report of the rollback that undid this session's safe
+            mode (set when the agent says so; None otherwise).
     """
 
     def __init__(self, reopen: TransportFactory | None = None, heartbeat: float = 3.0, dead_after: float = 10.0):
@@ -250,6 +254,10 @@ class Session:
         self._streams: set[Stream] = set()
         self._callbacks: list[StateCallback] = []
         self._closed = False
+        self.safe: dict = {}
+        self.rollback: dict | None = None
+        self._safe_token: str | None = None
+        self._safe_callbacks: list[Callable[[dict], None]] = []
 
     # -- opening ------------------------------------------------------------------------------------
     @classmethod
@@ -280,6 +288,7 @@ class Session:
             init = await client.start()
             self._client = client
             client.on_lost = self._lost
+            client.on_notice = self._notice
             menus = await client.call("describe")
         except BaseException:
             self._client = None
@@ -294,6 +303,7 @@ class Session:
         for stream in list(self._streams):
             if not stream.closed:
                 stream._start(client, again=True)
+        await self._reclaim_safe_mode()
         self._set_state("connected", "")
 
     @property
@@ -423,11 +433,17 @@ class Session:
         return await self._call("add", path=path, values=dict(values), **{"place-before": place_before,
                                                                           "copy-from": copy_from})
 
-    async def set(self, path: str, ids: str | Sequence[str] | None, values: dict[str, str]) -> None:
-        await self._call("set", path=path, ids=_id_list(ids), values=dict(values))
+    async def set(self, path: str, ids: str | Sequence[str] | None, values: dict[str, str],
+                  expect: dict[str, str] | None = None) -> None:
+        """Set properties.  ``expect``: the values the form was loaded with;
+        if the item changed since, the agent refuses (problem ``conflict``)."""
+        await self._call("set", path=path, ids=_id_list(ids), values=dict(values),
+                         expect=dict(expect) if expect else None)
 
-    async def unset(self, path: str, ids: str | Sequence[str] | None, names: Sequence[str]) -> None:
-        await self._call("unset", path=path, ids=_id_list(ids), names=list(names))
+    async def unset(self, path: str, ids: str | Sequence[str] | None, names: Sequence[str],
+                    expect: dict[str, str] | None = None) -> None:
+        await self._call("unset", path=path, ids=_id_list(ids), names=list(names),
+                         expect=dict(expect) if expect else None)
 
     async def remove(self, path: str, ids: str | Sequence[str]) -> None:
         await self._call("remove", path=path, ids=_id_list(ids))
@@ -476,3 +492,99 @@ class Session:
     async def stats(self) -> dict:
         """The agent's diagnostics: connections, buffers, feeds, monitors."""
         return await self._call("stats")
+
+    # -- undo, redo, safe mode, impact -------------------------------------------------------------------------
+    async def undo(self, mine: bool = False) -> int:
+        """Undo the router's latest step (``mine``: this session's); returns the new revision."""
+        return (await self._call("undo", mine=mine or None))["revision"]
+
+    async def redo(self, mine: bool = False) -> int:
+        """Do again the step undone last; returns the new revision."""
+        return (await self._call("redo", mine=mine or None))["revision"]
+
+    async def safe_mode(self, on: bool, take_over: str | None = None, unroll: bool = False) -> dict:
+        """Turn safe mode on (``take_over``: ``keep`` or ``unroll`` the changes
+        of a session that holds it) or off (keeping the changes; ``unroll``:
+        undoing them).  While on, the agent undoes every change of this
+        session if the connection is lost for longer than its grace period;
+        :meth:`reconnect` reclaims it in time.  Returns the status."""
+        if on:
+            status = await self._call("safe-mode", on=True, **{"take-over": take_over})
+            self._safe_token = status.pop("token", None)
+            self.rollback = None
+        else:
+            status = await self._call("safe-mode", on=False, unroll=unroll or None)
+            self._safe_token = None
+            if status.get("report"):
+                self.rollback = status["report"]
+        self._safe_news({"event": "status", "status": status, "report": status.get("report")})
+        return status
+
+    async def safe_mode_status(self) -> dict:
+        """Whether safe mode is on here, who holds it, the last rollback."""
+        status = await self._call("safe-mode")
+        self._safe_news({"event": "status", "status": status})
+        return status
+
+    def on_safe_mode(self, callback: Callable[[dict], None]) -> Callable[[], None]:
+        """``callback(news)`` whenever safe mode's state changes: ``news`` has
+        ``event`` (``status``, ``held``, ``released``, ``taken-over``,
+        ``rolled-back``, ``reclaimed``), ``status``, and for a rollback of
+        this session's changes ``report`` (what was undone, and why)."""
+        self._safe_callbacks.append(callback)
+
+        def forget() -> None:
+            if callback in self._safe_callbacks:
+                self._safe_callbacks.remove(callback)
+        return forget
+
+    def _safe_news(self, news: dict) -> None:
+        status = news.get("status")
+        if isinstance(status, dict):
+            self.safe = status
+        for cb in list(self._safe_callbacks):
+            try:
+                cb(news)
+            except Exception:
+                log.exception("a safe-mode callback failed")
+
+    def _notice(self, msg: dict) -> None:
+        if msg.get("kind") != "safe-mode":
+            return
+        event = msg.get("event")
+        news = {"event": event, "status": msg.get("status") or {}, "message": msg.get("message", "")}
+        if event in ("rolled-back", "taken-over") and self._safe_token is not None:
+            self._safe_token = None     # it was ours
+            if event == "rolled-back":
+                self.rollback = msg.get("report")
+                news["report"] = self.rollback
+        self._safe_news(news)
+
+    async def _reclaim_safe_mode(self) -> None:
+        """After a reconnect: take safe mode back with its token, or learn
+        that it was rolled back meanwhile (the report says what was undone)."""
+        token = self._safe_token
+        if token is None or "safe-mode" not in self.capabilities:
+            return
+        try:
+            status = await self._need().call("safe-mode", reclaim=token)
+        except RpcError as exc:
+            log.warning("could not reclaim safe mode: %s", exc)
+            return
+        if status.get("reclaimed"):
+            self._safe_news({"event": "reclaimed", "status": status})
+            return
+        self._safe_token = None
+        self.rollback = status.get("report")
+        self._safe_news({"event": "rolled-back", "status": status, "report": self.rollback,
+                         "message": (self.rollback or {}).get("reason", "safe mode was lost")})
+
+    async def check_impact(self, path: str, action: str, ids: str | Sequence[str] | None = None,
+                           values: dict[str, str] | None = None) -> list[str]:
+        """Warnings if this change may cut the connection to the router
+        (an empty list when it does not, or the agent cannot tell)."""
+        if "check-impact" not in self.capabilities:
+            return []
+        result = await self._call("check-impact", path=path, action=action, ids=_id_list(ids),
+                                  values=dict(values or {}))
+        return list(result.get("warnings", []))

@@ -15,6 +15,7 @@ from .facts import agent_hash, device_facts
 from .feeds import Feed, Subscriber
 from .listing import Listing
 from .monitors import Monitor, Watcher
+from .safemode import SafeMode
 from .server import NORMAL_END, Connection, Options, log
 
 
@@ -25,6 +26,7 @@ class Hub:
         router: the one Router of the device.
         connections: the connected desktops.
         feeds: listing key -> Feed; monitors: monitor key -> Monitor.
+        safemode: the device's safe mode (proto/safemode.py).
         idle_since: monotonic time the last connection left (None: in use).
     """
 
@@ -40,6 +42,8 @@ class Hub:
         self._changed: set = set()
         self._refresh_pending = False
         router.listeners.append(self._on_commit)
+        self.safemode = SafeMode(self, grace=getattr(self.options, "safe_mode_grace", 4.0),
+                                 limit=getattr(self.options, "safe_mode_limit", 1000))
         if self.options.test_rows:
             from .testrows import enable
             enable(router, self.options.test_rows)
@@ -53,9 +57,15 @@ class Hub:
         self.connections.append(conn)
         self.idle_since = None
 
+    def admit(self, conn: Connection) -> Optional[str]:
+        """Give a new connection its login's rights; why it is refused, or None."""
+        from .logins import admit
+        return admit(self, conn)
+
     def detach(self, conn: Connection) -> None:
         if conn in self.connections:
             self.connections.remove(conn)
+        self.safemode.connection_ended(conn)
         if conn.reason and conn.reason != NORMAL_END:
             log("%s ended: %s" % (conn.name, conn.reason))
         if not self.connections:
@@ -77,6 +87,10 @@ class Hub:
         if conn.peer.get("user"):
             facts["user"] = conn.peer["user"]
             facts["uid"] = conn.peer.get("uid", facts["uid"])
+        if conn.rights is not None:         # the login (sudo's user) and its /user group
+            facts["user"] = conn.rights.user or facts["user"]
+            facts["group"] = conn.rights.group
+            facts["policies"] = sorted(conn.rights.policies)
         if conn.peer.get("ssh_connection"):
             facts["ssh_connection"] = conn.peer["ssh_connection"]
         facts["session"] = conn.name
@@ -169,11 +183,13 @@ class Hub:
             "monitors": [{"path": m.key[0], "command": m.key[1], "item": m.key[2], "watchers": len(m.watchers),
                           "samples": m.samples} for m in self.monitors.values()],
             "peak_write_buffer": self.peak_buffer,
+            "safe_mode": self.safemode.stats(),
             "window": self.options.window,
             "served": self.served,
         }
 
     def close(self) -> None:
+        self.safemode.close()
         for m in list(self.monitors.values()):
             m.close()
         for f in list(self.feeds.values()):

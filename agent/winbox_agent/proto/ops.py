@@ -15,10 +15,22 @@ from ..types import parse_duration
 from .feeds import send_rows
 from .messages import get_bool, get_number, get_str, get_str_dict, get_str_list
 from .monitors import printed
+from .safemode import OPS as SAFE_MODE_OPS
 
 
 def _router(conn: Any) -> Any:
-    return conn.hub.router
+    """The Router as the connection's login sees it (its rights checked,
+    safe mode asked: proto/logins.py), or the Router itself before admission."""
+    return conn.router if getattr(conn, "router", None) is not None else conn.hub.router
+
+
+def _sensitive(conn: Any, msg: Dict[str, Any], what: str) -> bool:
+    """``sensitive`` asked for: refused without the ``sensitive`` policy."""
+    wanted = get_bool(msg, "sensitive")
+    rights = getattr(conn, "rights", None)
+    if wanted and rights is not None:
+        rights.check_sensitive(what, "sensitive")
+    return wanted
 
 
 def _ids(conn: Any, path: str, msg: Dict[str, Any], required: bool = True) -> List[str]:
@@ -61,7 +73,7 @@ async def op_print(conn: Any, out: Any, msg: Dict[str, Any]) -> Optional[Dict[st
     path = get_str(msg, "path")
     proplist = get_str_list(msg, "proplist", None)
     where = get_str_dict(msg, "where", allow_lists=True)
-    sensitive = get_bool(msg, "sensitive")
+    sensitive = _sensitive(conn, msg, "print sensitive")
     listing = conn.hub.listing(path, proplist, sensitive, where)
     if get_bool(msg, "follow") or get_bool(msg, "follow-only"):
         interval = get_number(msg, "interval", None, 0.05, 86400)
@@ -85,15 +97,20 @@ def op_add(conn: Any, msg: Dict[str, Any]) -> str:
 
 
 def op_set(conn: Any, msg: Dict[str, Any]) -> Dict[str, int]:
+    """``expect``: the values the desktop's form was loaded with; refused
+    as a conflict if the item changed since (conflicts.py)."""
     path = get_str(msg, "path")
-    rev = _router(conn).set(path, _ids(conn, path, msg), get_str_dict(msg, "values"), session=conn.name)
+    expect = get_str_dict(msg, "expect") or None
+    rev = _router(conn).set(path, _ids(conn, path, msg), get_str_dict(msg, "values"), session=conn.name,
+                            expect=expect)
     return {"revision": rev}
 
 
 def op_unset(conn: Any, msg: Dict[str, Any]) -> Dict[str, int]:
     path = get_str(msg, "path")
     names = get_str_list(msg, "names")
-    rev = _router(conn).unset(path, _ids(conn, path, msg), names, session=conn.name)
+    expect = get_str_dict(msg, "expect") or None
+    rev = _router(conn).unset(path, _ids(conn, path, msg), names, session=conn.name, expect=expect)
     return {"revision": rev}
 
 
@@ -143,6 +160,9 @@ async def op_command(conn: Any, out: Any, msg: Dict[str, Any]) -> None:
     if cmd is None:
         raise RouterError("no such command %s in %s" % (name, path), "missing", "command")
     item = router.find(path, word) if word else None
+    rights = getattr(conn, "rights", None)
+    if rights is not None:
+        rights.check_command(path, name)
     interval = get_number(msg, "interval", 1.0, 0.05, 86400) or 1.0
     if "interval" in args:
         parsed = parse_duration(args["interval"])
@@ -183,7 +203,8 @@ def op_export(conn: Any, msg: Dict[str, Any]) -> str:
     path = get_str(msg, "path", None)
     if path is not None and path not in router.schema:
         _known_prefix(router, path)
-    return export(router, path, sensitive=get_bool(msg, "sensitive"), verbose=get_bool(msg, "verbose"))
+    return export(router, path, sensitive=_sensitive(conn, msg, "export show-sensitive"),
+                  verbose=get_bool(msg, "verbose"))
 
 
 def _known_prefix(router: Any, path: str) -> None:
@@ -250,6 +271,19 @@ def op_stats(conn: Any, msg: Dict[str, Any]) -> Dict[str, Any]:
     return conn.hub.stats()
 
 
+def op_undo(conn: Any, msg: Dict[str, Any]) -> Dict[str, int]:
+    """Undo the latest step (``mine``: of this session; ``revision``: that step)."""
+    rev = msg.get("revision")
+    if rev is not None and (isinstance(rev, bool) or not isinstance(rev, int)):
+        raise RouterError("revision: must be a revision number", "protocol", "revision")
+    return {"revision": _router(conn).undo(session=conn.name, revision=rev, mine=get_bool(msg, "mine"))}
+
+
+def op_redo(conn: Any, msg: Dict[str, Any]) -> Dict[str, int]:
+    """Do again the step undone last (``mine``: of this session)."""
+    return {"revision": _router(conn).redo(session=conn.name, mine=get_bool(msg, "mine"))}
+
+
 OPS = {
     "describe": (op_describe, False),
     "print": (op_print, True),
@@ -267,4 +301,8 @@ OPS = {
     "import": (op_import, False),
     "cli": (op_cli, False),
     "stats": (op_stats, False),
+    "undo": (op_undo, False),
+    "redo": (op_redo, False),
 }
+
+OPS.update(SAFE_MODE_OPS)          # safe-mode, check-impact

@@ -95,6 +95,8 @@ def hello_line() -> bytes:
         user = str(uid)
     info = {"agent_hash": agent_hash(), "user": user, "uid": uid, "pid": os.getpid(),
             "ssh_connection": os.environ.get("SSH_CONNECTION", "")}
+    if uid == 0 and os.environ.get("SUDO_USER"):
+        info["login"] = os.environ["SUDO_USER"]      # the person behind sudo (their /user group applies)
     return HELLO + json.dumps(info, separators=(",", ":")).encode() + b"\n"
 
 

@@ -342,11 +342,11 @@ class SafeMode:
     def _schedule(self) -> None:
         if self._timer is not None or self.holder is None:
             return
+        import asyncio
         try:
-            import asyncio
-            loop = asyncio.get_event_loop()
+            loop = asyncio.get_running_loop()
         except RuntimeError:
-            return
+            return              # no loop (a test driving tick() itself)
 
         def fire() -> None:
             self._timer = None
@@ -558,3 +558,50 @@ def inverse_changes(store: Any, steps: List[List[Change]]) -> List[Change]:
 
 def _bare(item: Optional[Dict[str, Any]]) -> Dict[str, Any]:
     return {k: v for k, v in (item or {}).items() if k != ".id"}
+
+
+# -- the operations ------------------------------------------------------------------------------
+
+def op_safe_mode(conn: Any, msg: Dict[str, Any]) -> Dict[str, Any]:
+    """``safe-mode``: ``on: true`` takes it (``take-over``: ``keep`` or
+    ``unroll`` when another session holds it), ``on: false`` turns it off
+    keeping the changes (``unroll: true`` undoes them), ``reclaim: TOKEN``
+    takes it back after a reconnect; no field: the status."""
+    from .messages import bad, get_bool, get_str
+    sm = conn.hub.safemode
+    token = get_str(msg, "reclaim", None)
+    if token is not None:
+        return sm.reclaim(conn, token)
+    on = msg.get("on")
+    if on is None:
+        return sm.status(conn)
+    if not isinstance(on, bool):
+        raise bad("on", "must be true or false")
+    if on:
+        rights = getattr(conn, "rights", None)
+        if rights is not None and not rights.may("write"):
+            raise RouterError("not enough rights: user %s (group %s) may not take safe mode (it needs the write "
+                              "policy)" % (rights.user, rights.group), "denied")
+        return sm.take(conn, get_str(msg, "take-over", None))
+    return sm.release(conn, unroll=get_bool(msg, "unroll"))
+
+
+def op_check_impact(conn: Any, msg: Dict[str, Any]) -> Dict[str, Any]:
+    """``check-impact``: would this change (``path``, ``action``, ``ids``,
+    ``values``) cut the desktop's connection?  ``{"warnings": [...], "path": ...}``."""
+    from ..impact import check
+    from .messages import get_str, get_str_dict, get_str_list
+    router = getattr(conn, "router", None) or conn.hub.router
+    path = get_str(msg, "path")
+    action = get_str(msg, "action")
+    m = router.menu(path)
+    words = get_str_list(msg, "ids", [])
+    ids = [router.single_id(m)] if m.single else [router.find(path, w) for w in words]
+    values = get_str_dict(msg, "values")
+    return check(router, str(conn.peer.get("ssh_connection") or ""), path, action, ids, values)
+
+
+OPS = {
+    "safe-mode": (op_safe_mode, False),
+    "check-impact": (op_check_impact, False),
+}

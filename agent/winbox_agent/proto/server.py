@@ -31,11 +31,13 @@ class Options:
         heartbeat: seconds between pings; dead_after: silence that ends a peer.
         test_rows: rows of the hidden ``/system/test-rows`` menu (0: no such menu).
         idle_exit: a daemon with no connection for this long exits (0: never).
+        safe_mode_grace: seconds a lost safe-mode holder has to reclaim it.
+        safe_mode_limit: changes the safe-mode journal holds.
     """
 
     def __init__(self, window: int = 2 * 1024 * 1024, batch_rows: int = 1000, batch_bytes: int = 128 * 1024,
                  heartbeat: float = 3.0, dead_after: float = 10.0, test_rows: int = 0,
-                 idle_exit: float = 900.0):
+                 idle_exit: float = 900.0, safe_mode_grace: float = 4.0, safe_mode_limit: int = 1000):
         self.window = window
         self.batch_rows = batch_rows
         self.batch_bytes = batch_bytes
@@ -43,6 +45,8 @@ class Options:
         self.dead_after = dead_after
         self.test_rows = test_rows
         self.idle_exit = idle_exit
+        self.safe_mode_grace = safe_mode_grace
+        self.safe_mode_limit = safe_mode_limit
 
 
 def log(text: str) -> None:
@@ -166,6 +170,8 @@ class Connection:
         active: request id -> Outgoing of every unfinished stream.
         initialised: the desktop's ``init`` has arrived.
         reason: why the connection ended.
+        rights / router: the login's rights and the Router seen through them
+            (proto/logins.py; set when the connection is admitted).
     """
 
     def __init__(self, hub: Any, reader: Any, writer: Any, name: str, peer: Optional[Dict[str, Any]] = None):
@@ -181,6 +187,8 @@ class Connection:
         self.closed = False
         self.reason = ""
         self.interp: Any = None
+        self.rights: Any = None
+        self.router: Any = None
         self.loop = asyncio.get_event_loop()
         self.last_seen = self.loop.time()
         self._reading: Optional["asyncio.Future[Any]"] = None
@@ -193,6 +201,11 @@ class Connection:
         try:
             nonce = binascii.hexlify(os.urandom(8)).decode()
             self._write(framing.marker(nonce))
+            refused = self.hub.admit(self)
+            if refused:
+                self.reason = "refused: %s" % refused
+                self.send({"op": "fatal", "problem": "denied", "message": refused})
+                return self.reason
             self.send(self.hub.init_message(self, nonce))
             self._reading = asyncio.ensure_future(self._read_loop())
             try:
