@@ -273,6 +273,7 @@ def test_an_unknown_level_and_missing_fields_are_named(run, open_session, qtbot,
         await until(lambda: dialog.outcome, what="the agent's answer")
         assert dialog.outcome == "error"
         assert dialog.status_text() == "level: p5 is not one of p1 | p10 | p-unlimited"
+        assert "#d02020" in dialog.level.styleSheet() and dialog.level.toolTip() == dialog.status_text()
         assert lic.value("level") == "free"
         assert dialog.start_button.isEnabled()
         win.close()
@@ -304,6 +305,7 @@ def test_a_second_renewal_while_one_runs_is_refused(run, open_session, qtbot, ac
             assert first.outcome == ""  # still waiting for its server
             first.stop_button.click()
             assert first.outcome == "stopped" and first.start_button.isEnabled()
+            assert first.status_text().startswith("stopped \u2014 the router still takes the server's answer")
             assert lic.value("level") == "free"
             win2.close()
             win.close()

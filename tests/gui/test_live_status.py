@@ -212,3 +212,21 @@ def test_a_monitor_whose_samples_stop_coming_is_marked_stale(run, open_session, 
         assert status.labels["status"].isEnabled() and not status.state_label.isVisible()
         win.close()
     run(scenario(), timeout=90)
+
+
+def test_the_tables_scan_button_lists_what_answers_on_the_selected_clients_interface(run, open_session, qtbot):
+    async def scenario():
+        session, win = await _main(open_session, qtbot)
+        item = await session.add(PPPOE, {"name": "pppoe-out1", "interface": "ether3", "user": "u"})
+        window = win.open_path(PPPOE)
+        pane = window.pane(PPPOE)
+        await until(lambda: pane.model.has(item), what="the client row")
+        pane.view.selectRow(pane.model.row_of(item))
+        pane.command_buttons["scan"].click()
+        scan = next(w for w in win.findChildren(ScanDialog) if is_alive(w))
+        assert scan.interface.currentText() == "ether3"
+        await until(lambda: scan.rows(), what="the access concentrator on ether3", timeout=10)
+        assert [r["ac-name"] for r in scan.rows()] == ["isp-ether3"]
+        scan.close()
+        win.close()
+    run(scenario())

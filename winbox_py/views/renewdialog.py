@@ -28,6 +28,7 @@ RENEW_INTERVAL = 0.25          # how often the agent reports the renewal's progr
 DONE = "done"
 ERROR_STYLE = "color: #c01818;"
 DONE_STYLE = "color: #1b7a2e; font-weight: bold;"
+FIELD_ERROR_STYLE = "border: 1px solid #d02020; background: #fff0f0;"
 
 
 def credential_address(server: str) -> str:
@@ -149,6 +150,9 @@ class RenewDialog(QtWidgets.QDialog):
             self._show("password: enter the account's password", ERROR_STYLE)
             self.password.setFocus()
             return
+        for w in (self.account, self.password, self.level):
+            w.setStyleSheet("")
+            w.setToolTip("")
         args = {"account": account, "password": self.password.text(), "level": level}
         self.statuses = []
         self.outcome = ""
@@ -160,7 +164,7 @@ class RenewDialog(QtWidgets.QDialog):
         self.stream = stream
         self._running(True)
         self._show("starting...", "")
-        jobs.spawn(self._pump(stream), on_error=lambda exc, s=stream: self._ended(s, "error", plain(exc)))
+        jobs.spawn(self._pump(stream), on_error=lambda exc, s=stream: self._failed(s, exc))
 
     async def _pump(self, stream: Any) -> None:
         async for row in stream:
@@ -188,6 +192,16 @@ class RenewDialog(QtWidgets.QDialog):
             self._show(status, "")
         self._ended(stream, "stopped", "stopped %s the router ended the renewal without an answer" % DASH)
 
+    def _failed(self, stream: Any, exc: BaseException) -> None:
+        """The agent refused the request (``level: p5 is not one of ...``): mark the field."""
+        self._ended(stream, "error", plain(exc))
+        field = {"account": self.account, "password": self.password, "level": self.level}.get(
+            getattr(exc, "property", None) or "")
+        if field is not None and self.outcome == "error":
+            field.setStyleSheet(FIELD_ERROR_STYLE)
+            field.setToolTip(plain(exc))
+            field.setFocus()
+
     def _ended(self, stream: Any, outcome: str, text: str) -> None:
         if stream is not None and stream is not self.stream:
             return
@@ -201,13 +215,15 @@ class RenewDialog(QtWidgets.QDialog):
         self._running(False)
 
     def stop(self) -> None:
-        """Abandon the renewal (the router keeps the license it had)."""
+        """Stop following the renewal. The router still takes the server's
+        answer if one comes (the server may have acted already)."""
         if self.stream is None:
             return
         stream, self.stream = self.stream, None
         jobs.spawn(stream.cancel(), on_error=lambda exc: None)
         self.outcome = "stopped"
-        self._show("stopped", "")
+        self._show("stopped %s the router still takes the server's answer if one comes: see the License window"
+                   % DASH, "")
         self._running(False)
 
     def _running(self, on: bool) -> None:

@@ -8,6 +8,9 @@
   every second (:class:`~winbox_py.backend.livestats.RateStream`);
 - Authorize / Deauthorize on the toolbar and in the row menu of a menu whose
   items have a writable ``authorized`` (``/zerotier/controller/member``);
+- the toolbar's Scan (PPPoE client) opens the scanner's list
+  (:class:`~winbox_py.views.scandialog.ScanDialog`) rather than the generic
+  command window;
 - a row context menu: Open, the toolbar's actions, and for interfaces
   Traffic..., a separate graph window
   (:class:`~winbox_py.views.trafficgraph.TrafficWindow`);
@@ -26,6 +29,7 @@ from winbox_py.views import icons
 from winbox_py.views.errors import plain
 from winbox_py.views.livestate import DASH, STOPPED_STYLE
 from winbox_py.views.livetabs import is_interface_menu
+from winbox_py.views.scandialog import SCAN, ScanDialog
 from winbox_py.views.trafficgraph import TrafficWindow
 
 RATE_KIND = "rate"
@@ -81,6 +85,10 @@ class TableLive:
         if can_authorize(menu):
             self.authorize_action = self._toolbar_action("enable", "Authorize", lambda: self.authorize(True))
             self.deauthorize_action = self._toolbar_action("disable", "Deauthorize", lambda: self.authorize(False))
+        scan = pane.command_buttons.get(SCAN)
+        if scan is not None:
+            scan.clicked.disconnect()
+            scan.clicked.connect(self.scan)
         view: QtWidgets.QTableView = pane.view
         view.setContextMenuPolicy(Qt.CustomContextMenu)
         view.customContextMenuRequested.connect(self._row_menu)
@@ -138,6 +146,16 @@ class TableLive:
         win.destroyed.connect(lambda _o=None, w=win: self._forget(w))
         win.show()
         return win
+
+    def scan(self) -> ScanDialog:
+        """Scan for access concentrators on the selected client's interface (or one to choose)."""
+        ids = self.pane.selected_ids()
+        interface = self.pane.model.value(ids[0], "interface").split(",")[0] if ids else ""
+        dlg = ScanDialog(self.pane.session, self.pane.path, interface, self.pane.window())
+        dlg.show()
+        if interface:
+            dlg.start()
+        return dlg
 
     def _forget(self, win: TrafficWindow) -> None:
         if win in self.traffic_windows:
