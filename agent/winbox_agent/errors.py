@@ -25,6 +25,8 @@ class RouterError(Exception):
     """
 
     def __init__(self, message: str, category: str = "argument", prop: Optional[str] = None):
+        # text that came in as bytes that were not UTF-8 (lone surrogates) cannot be sent or printed
+        message = "".join("\ufffd" if "\ud800" <= c <= "\udfff" else c for c in message)
         super().__init__(message)
         if category not in CATEGORIES:
             category = "general"

@@ -76,6 +76,8 @@ class Str(ValueType):
     def parse(self, text, ctx=None):
         if "\x00" in text:
             raise ValueProblem("must not contain NUL characters")
+        if any("\ud800" <= c <= "\udfff" for c in text):
+            raise ValueProblem("must be valid text (it holds a lone surrogate: bytes that were not UTF-8)")
         if self.max_len is not None and len(text) > self.max_len:
             raise ValueProblem("is longer than %d characters" % self.max_len)
         if self.pattern is not None and not self.pattern.fullmatch(text):
