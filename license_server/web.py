@@ -32,6 +32,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
         status, answer = self._answer()
+        self._log("%s %d %s" % (self.path, status, "ok" if status == 200 else answer.get("error", "")))
         data = json.dumps(answer).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
@@ -39,8 +40,6 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("Connection", "close")
         self.end_headers()
         self.wfile.write(data)
-        outcome = "ok" if status == 200 else answer.get("error", "")
-        self._log("%s %d %s" % (self.path, status, outcome))
 
     def do_GET(self) -> None:  # noqa: N802
         self.send_error(405, "use POST with a JSON body")
