@@ -85,3 +85,19 @@ def test_only_menus_with_every_counter_get_rates():
     props = [{"name": n} for n in ("name", "rx-byte", "tx-byte", "rx-packet", "tx-packet")]
     assert has_counters({"props": props})
     assert not has_counters({"props": props[:-1]})
+
+
+def test_the_graph_spans_at_least_a_minute_and_at_most_what_it_keeps(qapp):
+    from winbox_py.views.trafficgraph import SERIES, TrafficGraph
+    h = History(SERIES, capacity=300)
+    graph = TrafficGraph(h)
+    for t in range(3):
+        h.add(float(t), (1, 2, 3, 4))
+    assert graph.span() == 60.0  # a new graph: three seconds are a twentieth of the width, not 1/150
+    for t in range(3, 200):
+        h.add(float(t), (1, 2, 3, 4))
+    assert graph.span() == 199.0
+    for t in range(200, 700):
+        h.add(float(t), (1, 2, 3, 4))
+    assert graph.span() == 299.0 and len(h) == 300  # the last five minutes
+    graph.deleteLater()

@@ -22,6 +22,7 @@ from winbox_py.views.livestate import LiveStateLabel, grey
 
 MONITOR_TRAFFIC = "monitor-traffic"
 MINUTES = 5
+MIN_SPAN = 60.0          # seconds shown at least: a new graph fills the width within a minute
 SERIES = ("tx-bits-per-second", "rx-bits-per-second", "tx-packets-per-second", "rx-packets-per-second")
 TX_COLOR = QtGui.QColor(30, 90, 200)
 RX_COLOR = QtGui.QColor(205, 40, 40)
@@ -60,6 +61,12 @@ class TrafficGraph(QtWidgets.QWidget):
             self.live = live
             self.update()
 
+    def span(self) -> float:
+        """Seconds across the plot: what is kept, at least a minute, at most the history's capacity."""
+        samples = self.history.samples()
+        kept = samples[-1][0] - samples[0][0] if len(samples) >= 2 else 0.0
+        return min(float(self.history.capacity), max(MIN_SPAN, kept))
+
     def scale(self) -> float:
         """The top of the vertical axis in bits per second."""
         samples = self.history.samples()
@@ -81,9 +88,14 @@ class TrafficGraph(QtWidgets.QWidget):
         for i in range(steps + 1):
             y = plot.top() + plot.height() * i / steps
             p.drawLine(QtCore.QPointF(plot.left(), y), QtCore.QPointF(plot.right(), y))
-        for m in range(MINUTES + 1):
-            x = plot.right() - plot.width() * m / MINUTES
+        samples = self.history.samples()
+        span = self.span()
+        step = 15.0 if span <= MIN_SPAN else 60.0
+        ago = 0.0
+        while ago <= span + 0.001:
+            x = plot.right() - plot.width() * ago / span
             p.drawLine(QtCore.QPointF(x, plot.top()), QtCore.QPointF(x, plot.bottom()))
+            ago += step
         p.setPen(QtGui.QColor(90, 90, 90) if self.live else GREY)
         for i in range(steps + 1):
             value = top_value * (steps - i) / steps
@@ -92,11 +104,9 @@ class TrafficGraph(QtWidgets.QWidget):
             p.drawText(QtCore.QRectF(0, y - 8, left - 4, 16), int(Qt.AlignRight | Qt.AlignVCenter), text)
         p.setPen(QtGui.QPen(QtGui.QColor(150, 150, 150), 1))
         p.drawRect(plot)
-        # the lines: newest sample at the right edge, one second per capacity step
-        samples = self.history.samples()
+        # the lines: the newest sample at the right edge
         if len(samples) >= 2:
             newest = samples[-1][0]
-            span = float(self.history.capacity)
             for index, color in ((0, TX_COLOR), (1, RX_COLOR)):
                 path = QtGui.QPainterPath()
                 for n, (t, values) in enumerate(samples):
