@@ -14,7 +14,7 @@ the ``local-address`` of its default profile (or of its users' profile),
 clients get addresses from that profile's ``remote-address`` pool, or their
 secret's own ``remote-address``.  Users and passwords are /ppp secret items
 (service ovpn or any), checked by a small script the agent writes.
-``/ppp active`` lists the connected clients from the server's status file.
+``/ppp active`` lists the connected clients from the server's management interface.
 A cipher the host's OpenSSL lacks (Blowfish, RouterOS's client default, is
 gone from OpenSSL 3) is reported on the item.
 """
@@ -113,6 +113,7 @@ class OpenVpn(Area):
                 "--proto", "tcp-client" if view.get("protocol", "tcp") == "tcp" else "udp", "--nobind",
                 "--ca", ca, "--data-ciphers", cipher, "--data-ciphers-fallback", cipher,
                 "--auth", AUTHS.get(view.get("auth") or "sha1", "SHA1"), "--auth-nocache",
+                "--auth-retry", "nointeract",
                 "--connect-retry", "2", "5", "--disable-dco", "--verb", "3",
                 "--management", os.path.join(run, "ovpn-%s.mgmt" % tag), "unix"]
         if view.get("user"):
@@ -188,7 +189,6 @@ class OpenVpn(Area):
                 "--verify-client-cert", "require" if view.get("require-client-certificate") else "none",
                 "--username-as-common-name", "--script-security", "2",
                 "--auth-user-pass-verify", script, "via-file", "--client-config-dir", ccd_dir,
-                "--status", os.path.join(run, "ovpn-%s.status" % tag), "2", "--status-version", "2",
                 "--management", os.path.join(run, "ovpn-%s.mgmt" % tag), "unix"]
         pool = profile.get("remote-address") if profile else None
         rng = p.snap.pool_range(pool) if isinstance(pool, str) and pool.startswith("*") else None
@@ -207,7 +207,7 @@ class OpenVpn(Area):
         for user, text in ccd.items():
             files[os.path.join(ccd_dir, user)] = text
         return {"argv": argv, "files": files, "mgmt": os.path.join(run, "ovpn-%s.mgmt" % tag), "dev": dev,
-                "status": os.path.join(run, "ovpn-%s.status" % tag), "executable": [script], "ccd": ccd_dir}
+                "executable": [script], "ccd": ccd_dir}
 
     def _users(self, p: Pass, server: Dict[str, Any]) -> Any:
         """Passwords by user, per-user addresses (client-config-dir files) and
@@ -257,41 +257,48 @@ class OpenVpn(Area):
             if spec.get("ccd"):
                 os.makedirs(spec["ccd"], mode=0o700, exist_ok=True)
             log = os.path.join(self.driver.run_dir(), "ovpn-%s.log" % item_id.lstrip("*"))
+            start = os.path.getsize(log) if os.path.exists(log) else 0
             pid = self.host.spawn(spec["argv"], log)
             p.journal.undo_with("start openvpn", lambda pid=pid: self.host.stop(pid, "openvpn"))
             time.sleep(0.2)
             if not self.host.alive(pid, "openvpn"):
-                raise RouterError("openvpn exited at once: %s" % _tail(log), "driver")
+                said = _tail(log, start)
+                if "Options error" in said or "Usage:" in said:
+                    raise RouterError("openvpn refused its options: %s" % said, "driver")
             procs[item_id] = {"pid": pid, "digest": spec["digest"], "since": time.time(), "mgmt": spec["mgmt"],
-                              "dev": spec["dev"], "status": spec.get("status")}
+                              "dev": spec["dev"]}
 
     def internal_links(self) -> List[str]:
         return [rec["dev"] for item_id, rec in self.ledger.get("procs", {}).items()
                 if self.router.store.path_of(item_id) == SERVER]
 
     # -- live values ----------------------------------------------------------------------------------
-    def _state(self, rec: Dict[str, Any]) -> Optional[List[str]]:
-        """The management interface's ``state``: [time, state, desc, local ip, remote ip, ...]."""
+    def _ask(self, rec: Dict[str, Any], command: str) -> List[str]:
+        """Lines a management interface answers ``command`` with (cached briefly)."""
         def ask():
             try:
                 s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
                 s.settimeout(1.0)
                 s.connect(rec["mgmt"])
-                s.sendall(b"state\n")
+                s.sendall(command.encode() + b"\n")
                 data = b""
-                while b"\nEND" not in data and len(data) < 65536:
+                while b"\nEND" not in data and len(data) < 1 << 20:
                     chunk = s.recv(4096)
                     if not chunk:
                         break
                     data += chunk
                 s.close()
             except OSError:
-                return None
-            for line in data.decode(errors="replace").splitlines():
-                if line and line[0].isdigit() and "," in line:
-                    return line.split(",")
-            return None
-        return self.system.cached("ovpn-state-%s" % rec["mgmt"], ask)
+                return []
+            return [ln for ln in data.decode(errors="replace").splitlines() if ln and not ln.startswith(">")]
+        return self.system.cached("ovpn-%s-%s" % (command, rec["mgmt"]), ask)
+
+    def _state(self, rec: Dict[str, Any]) -> Optional[List[str]]:
+        """The management interface's ``state``: [time, state, desc, local ip, remote ip, ...]."""
+        for line in self._ask(rec, "state"):
+            if line[0].isdigit() and "," in line:
+                return line.split(",")
+        return None
 
     def client_state(self, view: Dict[str, Any]) -> Dict[str, Any]:
         rec = self.ledger.get("procs", {}).get(view[".id"])
@@ -317,20 +324,15 @@ class OpenVpn(Area):
             return []
         out = []
         for item_id, rec in self.ledger.get("procs", {}).items():
-            if not rec.get("status") or not os.path.exists(rec["status"]):
+            if self.router.store.path_of(item_id) != SERVER or not self.host.alive(rec.get("pid"), "openvpn"):
                 continue
-            try:
-                with open(rec["status"]) as fh:
-                    lines = fh.read().splitlines()
-            except OSError:
-                continue
-            for line in lines:
+            for line in self._ask(rec, "status 2"):
                 f = line.split(",")
-                if f[0] != "CLIENT_LIST" or len(f) < 9:
+                if f[0] != "CLIENT_LIST" or len(f) < 9 or not f[8].isdigit():
                     continue
                 out.append({".id": dynamic_id("ovpn", "%s|%s" % (f[1], f[2])), "name": f[9] if len(f) > 9
                             and f[9] != "UNDEF" else f[1], "service": "ovpn", "caller-id": f[2].rsplit(":", 1)[0],
-                            "address": f[3] or None, "uptime": max(0, int(time.time()) - int(f[8] or 0)),
+                            "address": f[3] or None, "uptime": max(0, int(time.time()) - int(f[8])),
                             "encoding": f[12] if len(f) > 12 else "", ".dynamic": True})
         return out
 
@@ -352,10 +354,16 @@ class OpenVpn(Area):
             yield row
 
 
-def _tail(path: str) -> str:
+def _tail(path: str, start: int = 0) -> str:
+    """The last line a program wrote to its log since ``start``."""
     try:
-        with open(path, errors="replace") as fh:
-            lines = [ln.strip() for ln in fh.read().splitlines() if ln.strip()]
-        return lines[-1] if lines else "(no output)"
+        with open(path, "rb") as fh:
+            fh.seek(start)
+            text = fh.read().decode(errors="replace")
     except OSError:
         return "(no log)"
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    for ln in reversed(lines):
+        if "Options error" in ln:
+            return ln
+    return lines[-1] if lines else "(no output)"
