@@ -14,9 +14,10 @@ warning for each way it may cut that path:
 - the route in use removed, disabled or changed, or a new, more specific
   route (or blackhole) for the client's address;
 - a firewall rule that would drop or reject the SSH traffic (input or
-  output chain, matching the client's address, the SSH port, the interface)
-  added, enabled or changed; an accept rule for it disabled or removed while
-  a later rule drops it.
+  output chain, matching the client's address, the SSH port, the interface,
+  and no accept rule before it lets that traffic through) added, enabled or
+  changed; an accept rule for it disabled or removed while a later rule
+  drops it.
 
 It only warns: nothing is refused.  The desktop asks the person before it
 sends the change (safe mode would undo it if the connection is then lost).
@@ -408,7 +409,9 @@ def _firewall(router: Any, route: Path, action: str, pairs: List[Tuple[Any, Any]
     for before, after in pairs:
         if after is not None and after.get("action") in DROPPING and _rule_matches(after, route):
             was = before is not None and before.get("action") in DROPPING and _rule_matches(before, route)
-            if not was or action == "move":
+            at = _index(rules, before[".id"]) if before is not None else len(rules)
+            accepted = any(r.get("action") == "accept" and _rule_matches(r, route) for r in rules[:at])
+            if not accepted and (not was or action == "move"):
                 out.append(_says(router, route, "firewall rule (chain %s, action %s) would %s your SSH traffic" % (
                     after.get("chain"), after.get("action"), "drop" if after.get("action") != "reject"
                     else "reject")))

@@ -81,7 +81,9 @@ class Daemon:
         sock = None
         try:
             sock = self._listen()
-            with open(os.path.join(self.state_dir, PID_NAME), "w") as fh:
+            fd = os.open(os.path.join(self.state_dir, PID_NAME), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            os.fchmod(fd, 0o600)            # whatever the umask: state files are the owner's only
+            with os.fdopen(fd, "w") as fh:
                 fh.write("%d\n" % os.getpid())
             notify("ready")
             asyncio.run(self._serve(router, sock))
