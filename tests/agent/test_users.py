@@ -236,3 +236,8 @@ def test_cli_user_option(tmp_path):
     assert rows[0]["by"] == "admin" and rows[0]["action"] == "item added /ip pool p"
     rows = json.loads(_agent(state, "--json", "-c", "/user print").stdout)
     assert [r["last-logged-in"] != "" for r in rows] == [True, False]
+
+
+def test_the_prompt_shows_the_login(router):
+    sh, _ = shell(router.as_user("guest"))
+    assert sh.prompt() == "[guest@MikroTik] > "

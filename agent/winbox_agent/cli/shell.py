@@ -179,7 +179,8 @@ class Interpreter:
         ident = self.router.view(self.router.menu("/system/identity"),
                                  self.router.store.items("/system/identity")[0])
         where = " ".join(w for w in self.cwd.path.split("/") if w)
-        return "[admin@%s] %s> " % (ident.get("name"), "/" + where if where else "")
+        user = getattr(self.router, "user", None) or "admin"     # the login, as RouterOS shows it
+        return "[%s@%s] %s> " % (user, ident.get("name"), "/" + where if where else "")
 
     # -- dispatch ------------------------------------------------------------------
     def execute(self, words: Sequence[Word]) -> None:
