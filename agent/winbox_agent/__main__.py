@@ -100,6 +100,14 @@ def main(argv: Optional[List[str]] = None) -> int:
         from .proto import daemon
         run = daemon.run_detached if args.detach else daemon.run_foreground
         return run(state_dir, args.driver, args.seed, _options(args))
+    lock = _exclusive(state_dir) if args.command in ("cli", "serve") else None
+    if lock is False:
+        # a daemon serves this state directory: go through it, never beside it
+        if args.command == "cli":
+            from .cli import remote
+            return remote.run(state_dir, args.script, args.json, user=args.user)
+        from .proto import bridge
+        return bridge.main(state_dir, args.driver, args.seed, lambda: _options(args))
     from .errors import RouterError
     from .router import Router
     try:
@@ -119,7 +127,30 @@ def main(argv: Optional[List[str]] = None) -> int:
             return serve.run(router, _options(args))
     finally:
         router.close()
+        if lock is not None:
+            os.close(lock)
     return 2
+
+
+def _exclusive(state_dir: str):
+    """Take the daemon's lock for a run in this process: the lock's fd, False
+    when a daemon holds it, None when the state dir cannot be locked."""
+    import errno
+    import fcntl
+    from .proto.rendezvous import LOCK_NAME, private_dir
+    try:
+        private_dir(state_dir)
+        fd = os.open(os.path.join(state_dir, LOCK_NAME), os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError:
+        return None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError as exc:
+        os.close(fd)
+        if exc.errno in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
+            return False
+        return None
+    return fd
 
 
 if __name__ == "__main__":

@@ -252,6 +252,7 @@ def op_cli(conn: Any, msg: Dict[str, Any]) -> Dict[str, Any]:
     line = get_str(msg, "line")
     lines: List[str] = []
     interp.out = lines.append
+    interp.json_mode = bool(msg.get("json"))
     quit_ = False
     try:
         interp.run_line(line)
