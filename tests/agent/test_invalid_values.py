@@ -16,7 +16,7 @@ if str(REPO / "agent") not in sys.path:
     sys.path.insert(0, str(REPO / "agent"))
 
 from winbox_agent.errors import CATEGORIES, RouterError  # noqa: E402
-from winbox_agent.router import Router  # noqa: E402
+from winbox_agent.router import Router, parse_value  # noqa: E402
 from winbox_agent.schema import REGISTRY  # noqa: E402
 
 NASTY = ["", " ", "\x00", "x" * 5000, "-1", "99999999999999999999999", "0x", "1..2", "[", "\"", "a,b,,c", "!",
@@ -52,9 +52,7 @@ def _try(router: Router, m, p, text: str) -> None:
     rev = router.store.revision
     try:
         if any(p is a for c in m.commands for a in c.args):
-            from winbox_agent.types import ValueProblem  # noqa: F401  (the router wraps it)
-            from winbox_agent.router import parse_value
-            parse_value(p, text, router)
+            parse_value(p, text, router)        # what Router.command does with each argument
             return
         if m.single:
             router.set(m.path, [], {p.name: text})
