@@ -311,7 +311,9 @@ class LicenseClient:
         return key
 
     def _renewed(self, key: licensekey.LicenseKey, how: str) -> None:
-        self.save_state({})
+        st = self.state()
+        if st.pop("stopped", None) is not None:     # attempts resume; still at most one an hour
+            self.save_state(st)
         self.driver.log("system,info", "license %s: level %s%s, next renewal at %s, deadline at %s" % (
             how, key.level, " (trial)" if key.trial else "", self._when("next-renewal-at", key.next_renewal_at),
             self._when("deadline-at", key.deadline_at)))
