@@ -33,7 +33,9 @@ def marker(nonce: str) -> bytes:
 
 
 def encode_payload(obj: Any) -> bytes:
-    return _dumps(obj).encode("utf-8")
+    # a lone surrogate (from a request's \\ud800 escape, echoed in an error)
+    # cannot be UTF-8: it is sent as U+FFFD rather than failing the message
+    return _dumps(obj).encode("utf-8", "replace")
 
 
 def frame(payload: bytes) -> bytes:

@@ -229,7 +229,11 @@ class Connection:
                     self.reason = self.reason or NORMAL_END
                     return
                 self.last_seen = self.loop.time()
-                self.handle(payload)
+                try:
+                    self.handle(payload)
+                except Exception as exc:        # a bug must cost one message, not the connection
+                    log("a message could not be handled:\n%s" % traceback.format_exc())
+                    self._trap_none("the message could not be handled (internal error: %s)" % exc)
         except framing.FramingError as exc:
             self.reason = "framing error: %s" % exc
             self.send({"op": "fatal", "problem": "protocol", "message": str(exc)})
@@ -300,6 +304,9 @@ class Connection:
             self.send({"op": "trap", "id": None, "problem": "protocol",
                        "message": "a message that is not JSON was ignored (%s)" % exc})
             return
+        except RecursionError:
+            self._trap_none("a message nested too deeply was ignored")
+            return
         if not isinstance(msg, dict):
             self.send({"op": "trap", "id": None, "problem": "protocol",
                        "message": "a message that is not a JSON object was ignored"})
@@ -308,13 +315,13 @@ class Connection:
         if op == "ping":
             return
         if op == "ack":
-            out = self.active.get(msg.get("id"))
+            out = self.active.get(request_id(msg))
             total = msg.get("bytes")
             if out is not None and isinstance(total, int):
                 out.ack(total)
             return
         if op == "cancel":
-            out = self.active.get(msg.get("id"))
+            out = self.active.get(request_id(msg))
             if out is not None:
                 out.cancel()
             return
@@ -375,6 +382,12 @@ class Connection:
             caps = []
         self.client = {"capabilities": caps, "client": msg.get("client")}
         self.initialised = True
+
+    def _trap_none(self, message: str) -> None:
+        try:
+            self.send({"op": "trap", "id": None, "problem": "protocol", "message": message})
+        except Exception:
+            pass
 
     def _fail(self, rid: Any, error: RouterError) -> None:
         self.send(dict({"op": "trap", "id": rid}, **error.to_wire()))
