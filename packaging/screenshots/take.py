@@ -10,12 +10,20 @@ captures the whole screen with ImageMagick's ``import -window root``:
 - main.png: the main window with three table windows (also copied to
   docs/screenshot-main.png);
 - dialog.png: a PPPoE client's item dialog with its tabs;
-- terminal.png: New Terminal after a few commands.
+- terminal.png: New Terminal after a few commands;
+- pppoe-status.png: the PPPoE client's Status tab (its monitor, live);
+- traffic.png: an interface's traffic graph window (from the table's row menu);
+- zerotier-peers.png: the ZeroTier window's Peers tab, live;
+- resources.png: System > Resources;
+- license.png, renew-license.png, license-p1.png: System > License and
+  Renew License against the project's account server on loopback (free,
+  renewing to a p1 trial, after).
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 import shutil
 import socket
 import subprocess
@@ -126,7 +134,8 @@ async def main() -> int:
             dialog.tabs.setCurrentIndex(1)
             await settle(0.5)
             shoot("dialog.png")
-            dialog.tabs.setCurrentIndex(dialog.tabs.count() - 1)
+            dialog.tabs.setCurrentIndex(next(i for i in range(dialog.tabs.count())
+                                             if dialog.tabs.tabText(i) == "Status"))
             await settle(1.5)
             shoot("dialog-status.png")
             dialog.close()
@@ -141,11 +150,105 @@ async def main() -> int:
             term._render()
             await settle(0.8)
             shoot("terminal.png")
+            term_window.parentWidget().close()
+            await live_scenes(session, win, tmp_path)
             win.close()
             await settle(0.5)
         finally:
             await session.close()
     return 0
+
+
+class AccountServer:
+    """The project's license account server on a free loopback port (for the License pictures)."""
+
+    def __init__(self, directory: Path):
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), str(ROOT / "agent")]))
+        cli = [sys.executable, "-m", "license_server"]
+        key, db = str(directory / "server.pem"), str(directory / "accounts.db")
+        self.public_key = subprocess.run(cli + ["keygen", "--key", key], env=env, capture_output=True, text=True,
+                                         check=True).stdout.strip()
+        subprocess.run(cli + ["add-account", "--db", db, "mymikrotikcomaccount", "--password-stdin",
+                              "--iterations", "10000"], env=env, input="secret\n", capture_output=True, text=True,
+                       check=True)
+        self.process = subprocess.Popen(cli + ["--db", db, "--key", key, "--listen", "127.0.0.1:0"], env=env,
+                                        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        self.address = self.process.stdout.readline().split()[2]
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(10)
+        self.process.stdout.close()
+
+
+async def live_scenes(session, win, tmp_path: Path) -> None:
+    """The live windows: PPPoE status, a traffic graph, ZeroTier peers, Resources, License."""
+    from winbox_py.views.trafficgraph import TrafficWindow
+    await session.enable("/zerotier", ["zt1"])
+
+    # 5. the PPPoE client's Status tab, connected and counting
+    ppp = win.open_path("/interface/pppoe-client")
+    pane = ppp.pane("/interface/pppoe-client")
+    item = next(i for i in pane.model.ids() if pane.model.value(i, "name") == "pppoe-isp")
+    dialog = win.open_item("/interface/pppoe-client", item)
+    dialog.move(380, 120)
+    dialog.tabs.setCurrentWidget(dialog.live.status)
+    await settle(4.0)
+    shoot("pppoe-status.png")
+    dialog.close()
+
+    # 6. a traffic graph window from the Interfaces table's row menu
+    ifaces = win.open_path("/interface")
+    pane = ifaces.pane("/interface")
+    ether1 = next(i for i in pane.model.ids() if pane.model.value(i, "name") == "ether1")
+    graph: TrafficWindow = pane.live.traffic(ether1)
+    graph.move(420, 200)
+    graph.resize(620, 340)
+    await settle(25.0)
+    shoot("traffic.png")
+    graph.close()
+
+    # 7. ZeroTier peers, live
+    zt = win.open_path("/zerotier/peer")
+    zt.parentWidget().setGeometry(30, 320, 900, 260)
+    zt.pane("/zerotier/peer")
+    await settle(3.0)
+    shoot("zerotier-peers.png")
+
+    # 8. System > Resources
+    res = win.open_path("/system/resource")
+    res.move(640, 90)
+    await settle(2.0)
+    shoot("resources.png")
+    res.close()
+
+    # 9. System > License and Renew License, on the project's account server
+    server = AccountServer(tmp_path)
+    try:
+        await session.set("/system/license", None, {"license-server": server.address,
+                                                     "license-server-key": server.public_key})
+        lic = win.open_path("/system/license")
+        lic.move(360, 160)
+        await settle(1.0)
+        shoot("license.png")
+        renew = lic.renew()
+        renew.move(520, 330)
+        renew.account.setText("mymikrotikcomaccount")
+        renew.password.setText("secret")
+        renew.level.setEditText("p1")
+        renew.start_button.click()
+        for _ in range(300):
+            if renew.outcome:
+                break
+            await asyncio.sleep(0.1)
+        await settle(1.0)
+        shoot("renew-license.png")
+        renew.close()
+        await settle(1.0)
+        shoot("license-p1.png")
+        lic.close()
+    finally:
+        server.stop()
 
 
 if __name__ == "__main__":

@@ -101,3 +101,14 @@ def test_the_graph_spans_at_least_a_minute_and_at_most_what_it_keeps(qapp):
         h.add(float(t), (1, 2, 3, 4))
     assert graph.span() == 299.0 and len(h) == 300  # the last five minutes
     graph.deleteLater()
+
+
+def test_interface_tables_show_rates_where_the_counters_were():
+    from winbox_py.views.tablelive import live_default_columns
+    props = [{"name": n} for n in ("name", "type", "rx-byte", "tx-byte", "rx-packet", "tx-packet", "comment")]
+    menu = {"props": props, "columns": ["name", "type", "rx-byte", "tx-byte"]}
+    assert live_default_columns(menu) == [".flags", "name", "type", "tx-rate", "rx-rate", "tx-packet-rate",
+                                          "rx-packet-rate", "comment"]
+    menu["columns"] = ["name"]
+    assert live_default_columns(menu)[-1] == "comment" and "tx-rate" in live_default_columns(menu)
+    assert live_default_columns({"props": props[:2], "columns": ["name"]}) == [".flags", "name"]

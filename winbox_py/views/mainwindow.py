@@ -185,7 +185,9 @@ class MainWindow(QtWidgets.QMainWindow):
         schema = self.session.schema
         if entry.key == "terminal":
             win = TerminalWindow(self.session)
-            sub = self._add_subwindow(win, "terminal-%d" % len(self.windows), (640, 420))
+            key = "terminal-%x" % id(win)
+            sub = self._add_subwindow(win, key, (640, 420))
+            sub.destroyed.connect(lambda _o=None, k=key: self.windows.pop(k, None))  # closed: forget it
             win.terminal.setFocus()
             return win
         if len(entry.paths) == 1 and entry.paths[0] in livewindows.WINDOWS:

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from winbox_py.backend.livestats import RATE_COLUMNS, RateStream, has_counters
+from winbox_py.backend.livestats import COUNTER_FIELDS, RATE_COLUMNS, RateStream, has_counters
 from winbox_py.backend.tabledata import COMMENT, Column, default_columns
 from winbox_py.qt import QtCore, QtGui, QtWidgets, Qt
 from winbox_py.views import icons
@@ -47,13 +47,23 @@ def with_rate_columns(menu: dict, columns: list[Column]) -> list[Column]:
 
 
 def live_default_columns(menu: dict) -> list[str]:
-    """The default columns with the rates before the comment (WinBox's Interface list)."""
+    """The default columns with the rates where the counters were (WinBox's Interface
+    list shows Tx, Rx and packets per second; the counters stay in the column chooser)."""
     names = default_columns(menu)
     if not has_counters(menu):
         return names
-    comment = [COMMENT] if COMMENT in names else []
-    names = [n for n in names if n != COMMENT]
-    return names + [c[0] for c in RATE_COLUMNS] + comment
+    rates = [c[0] for c in RATE_COLUMNS]
+    out: list[str] = []
+    for n in names:
+        if n in COUNTER_FIELDS:
+            if rates[0] not in out:
+                out.extend(rates)
+            continue
+        out.append(n)
+    if rates[0] not in out:
+        at = out.index(COMMENT) if COMMENT in out else len(out)
+        out[at:at] = rates
+    return out
 
 
 def can_authorize(menu: dict) -> bool:
