@@ -344,3 +344,42 @@ def test_generate_new_id_asks_first_and_is_refused_unless_free(run, open_session
         assert lic.value("system-id") == new
         win.close()
     run(scenario(), timeout=120)
+
+
+def test_remember_password_keeps_it_only_after_a_renewal_that_went_through(run, open_session, qtbot,
+                                                                           account_server):
+    async def scenario():
+        import keyring.backends.fail
+        from winbox_py.backend.credentials import Credentials
+        from winbox_py.views.renewdialog import credential_address
+        server = account_server()
+        session, win = await _main(open_session, qtbot)
+        await _use_server(session, server.address, server.public_key)
+        credentials = Credentials(keyring.backends.fail.Keyring())  # no secure store here: this session only
+        lic = LicenseWindow(session, credentials, parent=win)
+        lic.show()
+        await until(lambda: lic.value("system-id"), what="the license")
+        dialog = lic.renew()
+        assert dialog.remember.isEnabled() and "no secure password store" in dialog.remember.toolTip()
+        dialog.account.setText("alice")
+        dialog.password.setText("wrong")
+        dialog.remember.setChecked(True)
+        dialog.start_button.click()
+        await until(lambda: dialog.outcome, what="the refusal", timeout=40)
+        assert dialog.outcome == "error"
+        assert credentials.get(credential_address(server.address), "alice") is None  # a wrong one is not kept
+        dialog.password.setText("wonderland")
+        dialog.start_button.click()
+        await until(lambda: dialog.outcome, what="the renewal", timeout=40)
+        assert dialog.outcome == "done"
+        assert credentials.get(credential_address(server.address), "alice") == "wonderland"
+        dialog.close()
+        await until(lambda: lic.renew_dialog is None, what="the dialog to go")
+        again = lic.renew()
+        assert again is not dialog and again.password.text() == ""
+        again.account.setText("alice")
+        again.account.editingFinished.emit()  # leaving the field fills the password from the store
+        assert again.password.text() == "wonderland" and again.remember.isChecked()
+        lic.close()
+        win.close()
+    run(scenario(), timeout=120)
