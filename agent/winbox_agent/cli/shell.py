@@ -595,19 +595,28 @@ class Interpreter:
         duration = parse_duration(args["duration"]) if "duration" in args else None
         started = time.monotonic()
         collected = []
+        last = None
+        it = iter(rows)
         try:
-            for n, row in enumerate(rows):
-                if n and stream:
-                    time.sleep(interval)
+            first = True
+            while True:
+                if not first and stream:
+                    time.sleep(interval)     # wait first, then take the sample that is current
+                first = False
+                try:
+                    row = next(it)
+                except StopIteration:
+                    break
                 if duration is not None and time.monotonic() - started > duration:
                     break
                 if self.json_mode:
                     collected.append(row)
-                else:
+                elif row != last:            # an unchanged sample says nothing new
                     keys = [k for k in row if not k.startswith(".")]
                     self.out(printer.settings(row, keys))
                     if stream and not once:
                         self.out("")
+                last = row
                 if once or self.stop_stream():
                     break
         finally:
