@@ -113,7 +113,8 @@ class Ppp(Area):
                     reason = "%s is not supported by the linux driver yet" % what
                 p.problem(view[".id"], "%s cannot run: %s" % (what, reason))
         for item_id, rec in list(procs.items()):
-            if wanted.get(item_id, {}).get("digest") != rec.get("digest") or not self.host.alive(rec.get("pid")):
+            if wanted.get(item_id, {}).get("digest") != rec.get("digest") \
+                    or not self.host.alive(rec.get("pid"), _program(rec)):
                 self._stop(p, rec)
                 del procs[item_id]
         serving = any(spec["kind"] == "pppoe-server" for spec in wanted.values())
@@ -267,17 +268,16 @@ class Ppp(Area):
             pid = _read_pid(pidfile)
         rec = {"pid": pid, "digest": spec["digest"], "kind": spec["kind"], "since": time.time(),
                "name": spec.get("name")}
-        p.journal.undo_with("stop %s" % spec["kind"], lambda: self.host.stop(pid))
+        p.journal.undo_with("stop %s" % spec["kind"], lambda: self.host.stop(pid, _program(rec)))
         return rec
 
     def _stop(self, p: Pass, rec: Dict[str, Any]) -> None:
-        if self.host.alive(rec.get("pid")):
-            self.host.stop(rec["pid"])
+        self.host.stop(rec.get("pid"), _program(rec))
 
     # -- live values -------------------------------------------------------------------
     def client_state(self, view: Dict[str, Any]) -> Dict[str, Any]:
         rec = self.ledger.get("procs", {}).get(view[".id"])
-        if view.get("disabled") or rec is None or not self.host.alive(rec.get("pid")):
+        if view.get("disabled") or rec is None or not self.host.alive(rec.get("pid"), _program(rec)):
             return {"status": "disconnected", "running": False}
         name = view.get("name")
         for a in self.system.addresses():
@@ -326,6 +326,11 @@ class Ppp(Area):
                 row.update({"uptime": "%ds" % st["uptime"], "local-address": st["local-address"] or "",
                             "remote-address": st["remote-address"] or ""})
             yield row
+
+
+def _program(rec: Dict[str, Any]) -> str:
+    """The program a ledger record's pid must be (a pid is reused after a reboot)."""
+    return "pppd" if rec.get("kind") == "pppd" else "pppoe-server"
 
 
 def _quote(text: str) -> str:
