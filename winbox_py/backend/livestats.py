@@ -23,7 +23,7 @@ import logging
 import re
 import time
 from collections import deque
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any, Callable, Sequence
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
@@ -437,12 +437,3 @@ async def _quietly(coro: Any) -> None:
         await coro
     except Exception as exc:  # the connection may be gone already: nothing to cancel
         log.debug("cancelling a live stream: %s", exc)
-
-
-def merge_known(order: Iterable[str], seen: Iterable[str]) -> list[str]:
-    """``order`` followed by the names in ``seen`` that it lacks (field lists)."""
-    out = list(order)
-    for name in seen:
-        if name not in out:
-            out.append(name)
-    return out

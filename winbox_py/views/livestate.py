@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from winbox_py.backend.livestats import LIVE, STALE, STOPPED, WAITING, LiveFeed
+from winbox_py.backend.livestats import LIVE, STALE, WAITING, LiveFeed
 from winbox_py.qt import QtWidgets
 
 STOPPED_STYLE = "color: #808080;"
@@ -59,7 +59,3 @@ class LiveStateLabel(QtWidgets.QLabel):
         self.setText(describe(state, reason))
         self.setStyleSheet(WAITING_STYLE if state == WAITING else STOPPED_STYLE)
         self.setVisible(state != LIVE)
-
-    @staticmethod
-    def not_live(state: str) -> bool:
-        return state in (STALE, STOPPED)
