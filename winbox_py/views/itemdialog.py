@@ -5,9 +5,13 @@ go to a Status tab and stay live while the dialog is open (the owning table's
 model tells the dialog when its item changes). Buttons down the right side as
 in WinBox: OK, Cancel, Apply, Disable/Enable, Comment, Copy, Remove.
 
-Apply sends only what changed. When the agent refuses, its message is shown on
-the field it concerns (RpcError.property), that tab is brought forward, and
-everything typed stays as it was.
+Apply sends only what changed, with the values the form was loaded with
+(``expect``): if someone else changed those properties meanwhile, the agent
+refuses the outdated write as a conflict, shown on the field with a Reload
+button. When the agent refuses, its message is shown on the field it
+concerns (RpcError.property), that tab is brought forward, and everything
+typed stays as it was. A change that may cut the connection to the router
+is asked about first (views/safemode.py).
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from winbox_py.views.commentdialog import CommentDialog
 from winbox_py.views.editors import Editor, ReadOnlyField, RefEditor, label_for, make_editor
 from winbox_py.views.errors import plain
 from winbox_py.views.livetabs import LiveTabs
+from winbox_py.views.safemode import confirm_impact
 
 STATUS_TAB = "Status"
 
@@ -127,6 +132,8 @@ class ItemDialog(QtWidgets.QDialog):
         self.comment_button = QtWidgets.QPushButton("Comment", self)
         self.copy_button = QtWidgets.QPushButton("Copy", self)
         self.remove_button = QtWidgets.QPushButton("Remove", self)
+        self.reload_button = QtWidgets.QPushButton("Reload", self)  # shown after an outdated-write conflict
+        self.reload_button.setVisible(False)
         buttons = QtWidgets.QVBoxLayout()
         for b in (self.ok_button, self.cancel_button, self.apply_button, self.toggle_button,
                   self.comment_button, self.copy_button, self.remove_button):
@@ -154,6 +161,7 @@ class ItemDialog(QtWidgets.QDialog):
         bar = QtWidgets.QHBoxLayout()
         bar.addWidget(self.state_label)
         bar.addWidget(self.error_label, 1)
+        bar.addWidget(self.reload_button)
         layout = QtWidgets.QVBoxLayout(self)
         layout.addLayout(body, 1)
         layout.addLayout(bar)
@@ -169,6 +177,7 @@ class ItemDialog(QtWidgets.QDialog):
         self.comment_button.clicked.connect(self.edit_comment)
         self.copy_button.clicked.connect(self.copy)
         self.remove_button.clicked.connect(self.remove)
+        self.reload_button.clicked.connect(self.reload)
         if self.model is not None:
             self.model.row_changed.connect(self._row_changed)
             self.model.row_removed.connect(self._row_removed)
@@ -298,6 +307,8 @@ class ItemDialog(QtWidgets.QDialog):
             if self.item_id is None and not self.single:
                 if self._new_disabled is not None and self._new_disabled != self.original.get("disabled"):
                     values["disabled"] = self._new_disabled
+                if not await confirm_impact(self, self.session, self.path, "add", None, values):
+                    return False
                 new_id = await self.session.add(self.path, values)
                 self.item_id = new_id
                 self.live.start(new_id)
@@ -308,10 +319,12 @@ class ItemDialog(QtWidgets.QDialog):
                 jobs.spawn(self._load(), on_error=self._show_error)
                 return True
             ids = [] if self.single else [self.item_id]
+            if values and not await confirm_impact(self, self.session, self.path, "set", ids, values):
+                return False
             if values:
-                await self.session.set(self.path, ids, values)
+                await self.session.set(self.path, ids, values, expect=self._expected(values))
             if unset:
-                await self.session.unset(self.path, ids, unset)
+                await self.session.unset(self.path, ids, unset, expect=self._expected(unset))
             self.original.update(values)
             for n in unset:
                 self.original[n] = ""
@@ -324,14 +337,32 @@ class ItemDialog(QtWidgets.QDialog):
         finally:
             self._busy = False
 
+    def _expected(self, names) -> dict[str, str]:
+        """The loaded values of what is being written: the agent refuses the
+        write if someone changed them since (an outdated form)."""
+        return {n: self.original[n] for n in names if n in self.original}
+
+    def reload(self) -> None:
+        """After a conflict: show the item as it is now (what was typed is dropped)."""
+        self.dirty.clear()
+        self.reload_button.setVisible(False)
+        self.error_label.clear()
+        for editor in self.editors.values():
+            editor.set_error(None)
+        jobs.spawn(self._load(), on_error=self._show_error)
+
     def toggle(self) -> None:
         disabled = self.toggle_button.text() == "Enable"
         if self.item_id is None:  # a new item: the choice goes with the add
             self._new_disabled = "no" if disabled else "yes"
             self._show_state({"disabled": self._new_disabled})
             return
-        call = self.session.enable if disabled else self.session.disable
-        jobs.spawn(call(self.path, [self.item_id]), on_error=self._show_error)
+
+        async def go() -> None:
+            action = "enable" if disabled else "disable"
+            if await confirm_impact(self, self.session, self.path, action, [self.item_id]):
+                await (self.session.enable if disabled else self.session.disable)(self.path, [self.item_id])
+        jobs.spawn(go(), on_error=self._show_error)
 
     def edit_comment(self) -> None:
         text = self.model.value(self.item_id, "comment") if self.model is not None else self.original.get("comment", "")
@@ -348,6 +379,8 @@ class ItemDialog(QtWidgets.QDialog):
 
     def remove(self) -> None:
         async def go() -> None:
+            if not await confirm_impact(self, self.session, self.path, "remove", [self.item_id]):
+                return
             await self.session.remove(self.path, [self.item_id])
             self.close()
         jobs.spawn(go(), on_error=self._show_error)
@@ -357,6 +390,8 @@ class ItemDialog(QtWidgets.QDialog):
         prop = getattr(exc, "property", None)
         message = plain(exc)
         self.error_label.setText(message)
+        if getattr(exc, "problem", None) == "conflict" and self.item_id is not None:
+            self.reload_button.setVisible(True)   # an outdated form: offer the values as they are now
         editor = self.editors.get(prop) if prop else None
         if editor is not None:
             editor.set_error(message)

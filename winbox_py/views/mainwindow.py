@@ -5,12 +5,16 @@ opens child windows (several at once, in a QMdiArea) for menus; settings
 menus open straight into their dialog. The toolbar holds Undo, Redo and Safe
 Mode (disabled with a tooltip when the agent does not offer them) and the
 session's address. When the connection drops every window forgets its rows
-and the program tries to reconnect; once back, each window follows again.
-Which windows were open, and where, is remembered per router.
+and the program tries to reconnect (Reconnect now tries at once); once back,
+each window follows again. Safe Mode's banner, the report of a rollback and
+the question whether to keep its changes on closing come from
+views/safemode.py. Which windows were open, and where, is remembered per
+router.
 """
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from winbox_py.backend.settings import Settings
@@ -21,6 +25,7 @@ from winbox_py.views.itemdialog import ItemDialog
 from winbox_py.views.menutree import Entry, MenuTree
 from winbox_py.views.menuwindow import MenuWindow
 from winbox_py.views.resourcesbar import ResourcesBar
+from winbox_py.views.safemode import RollbackReport, SafeModeBanner, ask_keep_on_close, ask_take_over
 from winbox_py.views.terminal import TerminalWindow
 
 RECONNECT_SECONDS = 3.0
@@ -62,6 +67,10 @@ class MainWindow(QtWidgets.QMainWindow):
         self.connected = True
         self._closing = False
         self._reconnecting = False
+        self._safe_syncing = False
+        self._retry_now = asyncio.Event()
+        self._close_decided = False
+        self.rollback_reports: list[RollbackReport] = []
         self._build()
         self._connect_signals()
         self.tree.populate(session.schema)
@@ -72,6 +81,10 @@ class MainWindow(QtWidgets.QMainWindow):
         jobs.set_reporter(lambda exc: self.show_message(plain(exc)))
         if hasattr(session, "on_state"):
             session.on_state(self._session_state)
+        if hasattr(session, "on_safe_mode"):
+            session.on_safe_mode(self._safe_news)
+            if "safe-mode" in capabilities(session):
+                jobs.spawn(session.safe_mode_status(), on_error=lambda exc: None)
 
     # -- building ---------------------------------------------------------------------------------
     def _build(self) -> None:
@@ -112,6 +125,11 @@ class MainWindow(QtWidgets.QMainWindow):
         self.resources = ResourcesBar(self)
         self.statusBar().addWidget(self.resources, 1)
         self.statusBar().addPermanentWidget(self.banner)
+        self.reconnect_button = QtWidgets.QPushButton("Reconnect now", self)
+        self.reconnect_button.setVisible(False)
+        self.statusBar().addPermanentWidget(self.reconnect_button)
+        self.safe_banner = SafeModeBanner(self)
+        self.statusBar().addPermanentWidget(self.safe_banner)
         self.resize(1100, 720)
 
     def _session_action(self, icon_name: str, text: str, method: str, caps: set[str],
@@ -132,16 +150,58 @@ class MainWindow(QtWidgets.QMainWindow):
         self.undo_action.triggered.connect(lambda: self._call("undo"))
         self.redo_action.triggered.connect(lambda: self._call("redo"))
         self.safe_action.toggled.connect(self._safe_mode)
+        self.reconnect_button.clicked.connect(self.reconnect_now)
 
     def _call(self, method: str) -> None:
         fn = getattr(self.session, method, None)
         if fn is not None:
             jobs.spawn(fn(), on_error=lambda exc: self.show_message(plain(exc)))
 
+    # -- safe mode (views/safemode.py) ------------------------------------------------------------
     def _safe_mode(self, on: bool) -> None:
+        if self._safe_syncing:
+            return
         fn = getattr(self.session, "safe_mode", None)
         if fn is not None:
-            jobs.spawn(fn(on), on_error=lambda exc: self.show_message(plain(exc)))
+            jobs.spawn(self._toggle_safe_mode(on), on_error=lambda exc: self.show_message(plain(exc)))
+
+    async def _toggle_safe_mode(self, on: bool) -> None:
+        try:
+            await self.session.safe_mode(on)
+        except Exception as exc:
+            if on and getattr(exc, "problem", None) == "conflict" and "held by" in plain(exc):
+                choice = await ask_take_over(self, plain(exc))
+                if choice is not None:
+                    await self.session.safe_mode(True, take_over=choice)
+                    return
+            else:
+                self.show_message(plain(exc))
+            self._show_safe(getattr(self.session, "safe", {}) or {})
+
+    def _safe_news(self, news: dict) -> None:
+        """The session's safe-mode news: banner, toolbar, and after a
+        rollback of this desktop's changes, the report of what was undone."""
+        self._show_safe(news.get("status") or {})
+        if news.get("event") == "rolled-back" and news.get("report"):
+            self.show_rollback(news["report"])
+        elif news.get("event") == "taken-over":
+            self.show_message(news.get("message") or "Safe Mode was taken over by another session")
+
+    def _show_safe(self, status: dict) -> None:
+        self.safe_banner.show_status(status)
+        self._safe_syncing = True
+        try:
+            self.safe_action.setChecked(bool(status.get("on")))
+        finally:
+            self._safe_syncing = False
+
+    def show_rollback(self, report: dict) -> RollbackReport:
+        dialog = RollbackReport(report, self)
+        self.rollback_reports.append(dialog)
+        dialog.finished.connect(lambda *_: self.rollback_reports.remove(dialog)
+                                if dialog in self.rollback_reports else None)
+        dialog.open()
+        return dialog
 
     def _update_title(self) -> None:
         facts = self.session.facts or {}
@@ -290,12 +350,23 @@ class MainWindow(QtWidgets.QMainWindow):
         self.resources.clear_values()
         self.banner.setText("Disconnected%s - reconnecting..." % (": " + reason if reason else ""))
         self.banner.setVisible(True)
+        self.reconnect_button.setVisible(self._can_reconnect())
         self.tree.setEnabled(False)
-        if getattr(self.session, "can_reconnect", hasattr(self.session, "reconnect")) and not self._reconnecting:
+        if self._can_reconnect() and not self._reconnecting:
+            jobs.spawn(self._reconnect_loop(), on_error=lambda exc: None)
+
+    def _can_reconnect(self) -> bool:
+        return bool(getattr(self.session, "can_reconnect", hasattr(self.session, "reconnect")))
+
+    def reconnect_now(self) -> None:
+        """The Reconnect now button: try at once instead of at the next retry."""
+        if self.connected:
+            return
+        self._retry_now.set()
+        if not self._reconnecting and self._can_reconnect():
             jobs.spawn(self._reconnect_loop(), on_error=lambda exc: None)
 
     async def _reconnect_loop(self) -> None:
-        import asyncio
         self._reconnecting = True
         try:
             while not self.connected and not self._closing:
@@ -306,7 +377,11 @@ class MainWindow(QtWidgets.QMainWindow):
                     await self.session.reconnect()
                 except Exception as exc:
                     self.banner.setText("Disconnected: %s - retrying..." % plain(exc))
-                    await asyncio.sleep(RECONNECT_SECONDS)
+                    self._retry_now.clear()
+                    try:
+                        await asyncio.wait_for(self._retry_now.wait(), RECONNECT_SECONDS)
+                    except asyncio.TimeoutError:
+                        pass
                     continue
                 self.connection_back()
         finally:
@@ -317,6 +392,7 @@ class MainWindow(QtWidgets.QMainWindow):
             return
         self.connected = True
         self.banner.setVisible(False)
+        self.reconnect_button.setVisible(False)
         self.tree.setEnabled(True)
         self.tree.populate(self.session.schema)
         self._update_title()
@@ -336,6 +412,15 @@ class MainWindow(QtWidgets.QMainWindow):
             if key in self.session.schema:
                 self.open_path(key)
 
+    async def _close_in_safe_mode(self) -> None:
+        status = await self.session.safe_mode_status()
+        keep = await ask_keep_on_close(self, int(status.get("changes") or 0)) if status.get("on") else True
+        if keep is None:
+            return
+        await self.session.safe_mode(False, unroll=not keep)
+        self._close_decided = True
+        self.close()
+
     def save_layout(self) -> None:
         if self.settings is None:
             return
@@ -352,6 +437,11 @@ class MainWindow(QtWidgets.QMainWindow):
             self.show_message("could not save the window layout: %s" % exc)
 
     def closeEvent(self, event) -> None:
+        safe = getattr(self.session, "safe", None) or {}
+        if safe.get("on") and self.connected and not self._close_decided:
+            event.ignore()          # ask first: keep or undo what was done in Safe Mode
+            jobs.spawn(self._close_in_safe_mode(), on_error=lambda exc: self.show_message(plain(exc)))
+            return
         self._closing = True
         self.save_layout()
         for w in self.menu_windows():

@@ -22,6 +22,7 @@ from winbox_py.views.commentdialog import CommentDialog
 from winbox_py.views.errors import plain
 from winbox_py.views.filterbar import FilterBar
 from winbox_py.views.rowdelegate import RowDelegate
+from winbox_py.views.safemode import confirm_impact
 from winbox_py.views.tablelive import TableLive, with_rate_columns
 
 ROW_HEIGHT = 20
@@ -221,20 +222,27 @@ class TablePane(QtWidgets.QWidget):
     def add_item(self) -> None:
         self.open_item.emit(None, None)
 
+    def _checked(self, action: str, ids: list[str], call) -> None:
+        """Send a change, asking first if it may cut the connection (safemode.py)."""
+        async def go() -> None:
+            if await confirm_impact(self, self.session, self.path, action, ids):
+                await call(self.path, ids)
+        self._run(go())
+
     def remove_selected(self) -> None:
         ids = self.selected_ids()
         if ids:
-            self._run(self.session.remove(self.path, ids))
+            self._checked("remove", ids, self.session.remove)
 
     def enable_selected(self) -> None:
         ids = self.selected_ids()
         if ids:
-            self._run(self.session.enable(self.path, ids))
+            self._checked("enable", ids, self.session.enable)
 
     def disable_selected(self) -> None:
         ids = self.selected_ids()
         if ids:
-            self._run(self.session.disable(self.path, ids))
+            self._checked("disable", ids, self.session.disable)
 
     def comment_selected(self) -> None:
         ids = self.selected_ids()
