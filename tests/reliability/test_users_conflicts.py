@@ -38,7 +38,7 @@ def test_a_read_user_prints_and_monitors_over_the_protocol_and_every_change_is_r
         await admin.add("/user", {"name": "viewer", "group": "read"})
         await admin.add("/ppp/secret", {"name": "u1", "password": "Sekr3t-pw"})
         viewer = await _open(d.state_dir, login="viewer")
-        assert viewer.facts["user"] == "viewer" and viewer.facts["group"] == "read"
+        assert viewer.facts["login"] == "viewer" and viewer.facts["group"] == "read"
         assert "write" not in viewer.facts["policies"]
         # reading works
         assert [r["name"] for r in await viewer.print("/interface/ethernet")][:2] == ["ether1", "ether2"]

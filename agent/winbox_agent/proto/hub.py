@@ -87,8 +87,8 @@ class Hub:
         if conn.peer.get("user"):
             facts["user"] = conn.peer["user"]
             facts["uid"] = conn.peer.get("uid", facts["uid"])
-        if conn.rights is not None:         # the login (sudo's user) and its /user group
-            facts["user"] = conn.rights.user or facts["user"]
+        if conn.rights is not None:         # the login (sudo's user: /user groups apply to it) and its group
+            facts["login"] = conn.rights.user or facts["user"]
             facts["group"] = conn.rights.group
             facts["policies"] = sorted(conn.rights.policies)
         if conn.peer.get("ssh_connection"):
