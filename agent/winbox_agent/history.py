@@ -33,6 +33,7 @@ from .errors import RouterError
 from .store import Change
 
 DO, UNDO, REDO = "do", "undo", "redo"
+ROLLBACK = "rollback"       # safe mode undid its journal (proto/safemode.py): ``targets`` are its revisions
 _MISSING = object()
 VERBS = {"add": "added", "remove": "removed", "set": "changed", "move": "moved"}
 
@@ -43,12 +44,18 @@ Unit = Tuple[int, ...]
 def units(history: List[Dict[str, Any]]) -> Tuple[List[Unit], List[Unit]]:
     """(steps that can be undone, oldest first; steps that can be redone,
     the next one last).  A step is the revisions of its ``do`` entries: one,
-    or several made by one command (``group``, see :meth:`History.group`)."""
+    or several made by one command (``group``, see :meth:`History.group`).
+    A safe-mode rollback puts both stacks back as they were before the first
+    revision it undid."""
     applied: List[Unit] = []
     undone: List[Unit] = []
     groups: Dict[int, Any] = {}             # first revision of a step -> its command's group
+    starts: Dict[int, Any] = {min(e["targets"]): None for e in history
+                              if e.get("kind") == ROLLBACK and e.get("targets")}
     for e in history:
         kind = e.get("kind")
+        if starts and e.get("rev") in starts:
+            starts[e["rev"]] = (list(applied), list(undone), dict(groups))
         if kind == DO:
             group = e.get("group")
             if group is not None and applied and groups.get(applied[-1][0]) == group:
@@ -64,6 +71,10 @@ def units(history: List[Dict[str, Any]]) -> Tuple[List[Unit], List[Unit]]:
                 if source[i][0] == target:
                     dest.append(source.pop(i))
                     break
+        elif kind == ROLLBACK and e.get("targets"):
+            saved = starts.get(min(e["targets"]))
+            if saved is not None:
+                applied, undone, groups = list(saved[0]), list(saved[1]), dict(saved[2])
     return applied, undone
 
 

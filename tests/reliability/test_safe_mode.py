@@ -389,3 +389,29 @@ def test_rollback_restores_exactly_what_was_there_for_any_sequence_of_changes():
         router.close()
     check()
     assert len(runs) >= 100 and sum(runs) > 500
+
+
+def test_after_a_rollback_undo_and_the_history_stand_where_they_stood_before_safe_mode(arun, hub_agent):
+    async def go():
+        h = await hub_agent()
+        s = await h.session()
+        await s.add("/ip/pool", {"name": "before", "ranges": "10.1.0.1-10.1.0.9"})
+        await s.safe_mode(True)
+        await s.add("/ip/pool", {"name": "during", "ranges": "10.2.0.1-10.2.0.9"})
+        await s.undo()                                   # an undo inside safe mode is journalled too
+        await s.add("/ip/pool", {"name": "during2", "ranges": "10.3.0.1-10.3.0.9"})
+        await s.safe_mode(False, unroll=True)
+        assert [r["name"] for r in await s.print("/ip/pool")] == ["before"]
+        history = await s.print("/system/history")
+        assert "safe mode rollback: 3 steps undone" in history[0]["action"]
+        # the toolbar's Undo undoes the step before safe mode, not a rolled-back one
+        await s.undo()
+        assert await s.print("/ip/pool") == []
+        await s.redo()
+        assert [r["name"] for r in await s.print("/ip/pool")] == ["before"]
+        with pytest.raises(RpcError) as err:
+            await s.redo()
+        assert "nothing to redo" in err.value.message
+        await s.close()
+        await h.close()
+    arun(go())

@@ -376,14 +376,14 @@ class SafeMode:
         try:
             changes = inverse_changes(self.router.store, [chs for _, chs, _ in steps])
             revision = self._commit(changes, "safe mode rollback: %d step%s undone (%s)" % (
-                len(steps), "" if len(steps) == 1 else "s", reason), h)
+                len(steps), "" if len(steps) == 1 else "s", reason), h, [rev for rev, _, _ in steps])
             undone = [a for _, _, a in steps]
         except RouterError as exc:
             # the whole did not apply: undo step by step, newest first, as far as possible
             for rev, chs, action in reversed(steps):
                 try:
                     revision = self._commit(inverse_changes(self.router.store, [chs]),
-                                            "safe mode rollback of revision %d (%s)" % (rev, reason), h)
+                                            "safe mode rollback of revision %d (%s)" % (rev, reason), h, [rev])
                     undone.append(action)
                 except RouterError as step_exc:
                     failed.append("%s: %s" % (action, step_exc.message))
@@ -403,19 +403,20 @@ class SafeMode:
             self._notify(conn, "rolled-back", reason, report=True)
         return self._public_report()
 
-    def _commit(self, changes: List[Change], note: str, h: Holder) -> int:
+    def _commit(self, changes: List[Change], note: str, h: Holder, targets: List[int]) -> int:
         """Apply ``changes`` as one revision: the driver first (the system
         follows, or nothing changes), then the store, then the listeners.
         The state they restore was valid when it was committed, so the checks
-        a new value gets are not repeated (they would see half the revision)."""
+        a new value gets are not repeated (they would see half the revision).
+        The history records it as a ``rollback`` of ``targets``: undo and redo
+        then stand where they stood before safe mode (history.units)."""
         from .. import access
         router = self.router
         if not changes:
             return router.store.revision
         with access.acting(None):
             router.driver.apply(changes)
-            meta = {"kind": "rollback", "user": h.user, "action": note,
-                    "targets": [rev for rev, _, _ in h.journal]}
+            meta = {"kind": "rollback", "user": h.user, "action": note, "targets": targets}
             rev = router.store.apply(changes, note=note, session="", meta=meta)
             for fn in list(router.listeners):
                 fn(rev, changes)
