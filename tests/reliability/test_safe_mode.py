@@ -415,3 +415,22 @@ def test_after_a_rollback_undo_and_the_history_stand_where_they_stood_before_saf
         await s.close()
         await h.close()
     arun(go())
+
+
+def test_what_a_command_adds_on_its_own_is_journalled_and_rolled_back_too(arun, hub_agent):
+    async def go():
+        h = await hub_agent()
+        s = await h.session()
+        await s.safe_mode(True)
+        await s.cli(r'/interface wireguard/wg-import config-string="[Interface]\nAddress = 192.168.88.3/24\n'
+                    r'ListenPort = 13533\nPrivateKey = UBLqJEFZZf9wszZSUF2BPWa9dsMX99RbEcxlNfxWffk=\n[Peer]\n'
+                    r'PublicKey = EoF7HlFu3fbOnuYbyGqLMJkPZgQk9n3WwONZuJZ6qWc=\nAllowedIPs = 0.0.0.0/0"')
+        assert len(await s.print("/interface/wireguard")) == 1
+        assert (await s.safe_mode_status())["changes"] >= 3          # interface, address, peer
+        await s.safe_mode(False, unroll=True)
+        assert await s.print("/interface/wireguard") == []
+        assert await s.print("/interface/wireguard/peers") == []
+        assert await s.print("/ip/address") == []
+        await s.close()
+        await h.close()
+    arun(go())
