@@ -503,7 +503,7 @@ class Interpreter:
             if not fname.endswith(".rsc"):
                 fname += ".rsc"
             # only its owner may read it: it may hold secrets
-            fd = os.open(self._file(fname), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            fd = os.open(self._file(fname, "file"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
             with os.fdopen(fd, "w", encoding="utf-8") as fh:
                 fh.write(text)
         else:
@@ -524,7 +524,9 @@ class Interpreter:
         if self.json_mode:
             self.out(json.dumps({"revision": rev}))
 
-    def _file(self, name: str) -> str:
+    def _file(self, name: str, prop: str = "file-name") -> str:
+        if "\x00" in name or not name.strip():
+            raise RouterError("%s: %r is not a file name" % (prop, name), "argument", prop)
         if os.path.isabs(name):
             return name
         return os.path.join(self.base_dir, name)
