@@ -240,6 +240,20 @@ def _catches_import_error(node: ast.Try) -> bool:
     return False
 
 
+def _parse(source: str) -> ast.AST:
+    """``ast.parse``, tolerating CPython 3.11's "AST constructor recursion depth
+    mismatch": its AST conversion keeps a process-wide depth counter that
+    another thread parsing at the same moment (paramiko's, a test runner's)
+    upsets.  The source is fine; parsing it again succeeds."""
+    for attempt in range(5):
+        try:
+            return ast.parse(source)
+        except SystemError:
+            if attempt == 4:
+                raise
+    raise AssertionError("unreachable")
+
+
 def required_imports(source: str) -> set[str]:
     """Absolute imports of a module not guarded by ``except ImportError``."""
     found: set[str] = set()
@@ -258,7 +272,7 @@ def required_imports(source: str) -> set[str]:
         for child in ast.iter_child_nodes(node):
             visit(child, optional)
 
-    visit(ast.parse(source), False)
+    visit(_parse(source), False)
     return {m for m in found if m.split(".")[0] not in ("winbox_agent", "__future__")}
 
 
