@@ -313,3 +313,38 @@ def test_closing_in_safe_mode_asks_whether_to_keep_the_changes(run, open_session
         await until(lambda: not win.isVisible(), what="the window to close")
         assert [r["address"] for r in await other.print("/ip/address")] == []
     run(scenario())
+
+
+def test_an_open_item_dialog_shows_what_changed_while_the_connection_was_down(run, open_session, qtbot):
+    async def scenario():
+        session = await open_session()
+        other = await open_session()
+        win = await _main(session, qtbot)
+        pane = await _pane(win, "/interface/ethernet")
+        ether2 = next(i for i in pane.model.ids() if pane.model.value(i, "name") == "ether2")
+        dialog = win.open_item("/interface/ethernet", ether2)
+        await until(lambda: dialog.original.get("mtu") == "1500", what="the dialog")
+        dialog.editors["name"].set_value("lan2")                 # being edited: kept
+        dialog.editors["name"].changed.emit()
+        real = session._reopen
+        away = {"on": True}
+
+        async def unreachable():
+            if away["on"]:
+                raise ConnectionRefusedError(111, "Connection refused")
+            return await real()
+        session._reopen = unreachable
+        session._client.transport.kill()
+        await until(lambda: not win.connected, what="the loss")
+        await other.set("/interface/ethernet", "ether2", {"mtu": "1300"})     # meanwhile
+        away["on"] = False
+        win.reconnect_button.click()
+        await until(lambda: win.connected, what="the reconnect", timeout=20)
+        await until(lambda: dialog.editors["mtu"].value() == "1300", what="the dialog brought up to date")
+        assert dialog.original["mtu"] == "1300" and dialog.editors["name"].value() == "lan2"
+        assert dialog.ok_button.isEnabled() and dialog.error_label.text() == ""
+        dialog.ok_button.click()                                  # the typed change goes through
+        await until(lambda: pane.model.has(ether2) and pane.model.value(ether2, "name") == "lan2",
+                    what="the rename")
+        assert (await other.get("/interface/ethernet", "lan2"))["mtu"] == "1300"
+    run(scenario(), timeout=90)

@@ -278,6 +278,31 @@ class ItemDialog(QtWidgets.QDialog):
                 self.original[name] = row[name]
         self._show_state(row)
 
+    def connection_back(self) -> None:
+        """After a reconnect: show what changed while the connection was down
+        (fields being edited keep what was typed, and the values they were
+        loaded with, so an outdated write is still caught)."""
+        if self.item_id is None:
+            return
+        jobs.spawn(self._refresh(), on_error=self._show_error)
+
+    async def _refresh(self) -> None:
+        try:
+            if self.single:
+                rows = await self.session.print(self.path, sensitive=True)
+                values = rows[0] if rows else {}
+            else:
+                values = await self.session.get(self.path, self.item_id, sensitive=True)
+        except Exception as exc:
+            if getattr(exc, "problem", None) == "missing":
+                self._row_removed(self.item_id)
+                return
+            raise
+        for name, value in values.items():
+            if name not in self.dirty:
+                self.original[name] = value
+        self._show_values(values)
+
     def _row_removed(self, item_id: str) -> None:
         if item_id == self.item_id:
             self.error_label.setText("This item was removed.")

@@ -398,6 +398,9 @@ class MainWindow(QtWidgets.QMainWindow):
         self._update_title()
         for w in self.menu_windows():  # the session resubscribed their streams
             w.connection_back()
+        for d in list(self.dialogs.values()):  # and item dialogs show what changed meanwhile
+            if is_alive(d):
+                d.connection_back()
         self.show_message("Reconnected")
 
     # -- layout memory -------------------------------------------------------------------------------
