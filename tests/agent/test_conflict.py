@@ -13,28 +13,15 @@ REPO = Path(__file__).resolve().parents[2]
 if str(REPO / "agent") not in sys.path:
     sys.path.insert(0, str(REPO / "agent"))
 
+from tests.agent.helpers import refused  # noqa: E402
 from winbox_agent.cli.shell import Interpreter  # noqa: E402
-from winbox_agent.errors import RouterError  # noqa: E402
 from winbox_agent.router import Router  # noqa: E402
-
-
-@pytest.fixture
-def router():
-    r = Router(None, seed=5)
-    yield r
-    r.close()
 
 
 def form(router: Router, path: str, item: str) -> dict:
     """What a desktop's item dialog is loaded with: the row as print gives it."""
     m = router.menu(path)
     return router.format_row(m, router.row(path, item))
-
-
-def refused(fn, *args, **kw) -> RouterError:
-    with pytest.raises(RouterError) as info:
-        fn(*args, **kw)
-    return info.value
 
 
 @pytest.fixture

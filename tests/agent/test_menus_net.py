@@ -16,6 +16,7 @@ REPO = Path(__file__).resolve().parents[2]
 if str(REPO / "agent") not in sys.path:
     sys.path.insert(0, str(REPO / "agent"))
 
+from tests.agent.helpers import Clock  # noqa: E402
 from winbox_agent import wgkeys  # noqa: E402
 from winbox_agent.cli.shell import CliError, Interpreter  # noqa: E402
 from winbox_agent.router import Router  # noqa: E402
@@ -24,17 +25,6 @@ OFFICE1_KEY = "yKt9NJ4e5qlaSgh48WnPCDCEkDmq+VsBTt/DDEBWfEo="
 OFFICE1_PUB = "u7gYAg5tkioJDcm3hyS7pm79eADKPs/ZUGON6/fF3iI="
 OFFICE2_KEY = "KMwxqe/iXAU8Jn9dd1o5pPdHep2blGxNWm9I944/I24="
 OFFICE2_PUB = "v/oIzPyFm1FPHrqhytZgsKjU7mUToQHLrW+Tb5e601M="
-T0 = 1_750_000_000.0
-
-
-class Clock:
-    """A clock the test moves by hand."""
-
-    def __init__(self, t=T0):
-        self.t = t
-
-    def __call__(self):
-        return self.t
 
 
 class Device:

@@ -4,7 +4,6 @@ SSTP sections, run through the agent's command language on a real router."""
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import Dict, List
@@ -15,42 +14,25 @@ REPO = Path(__file__).resolve().parents[2]
 if str(REPO / "agent") not in sys.path:
     sys.path.insert(0, str(REPO / "agent"))
 
+from tests.agent import helpers  # noqa: E402
+from tests.agent.helpers import LNS_EXAMPLE  # noqa: E402
 from winbox_agent.cli.export import export  # noqa: E402
-from winbox_agent.cli.shell import CliError, Interpreter  # noqa: E402
-from winbox_agent.router import Router  # noqa: E402
 from winbox_agent.schema import REGISTRY  # noqa: E402
 
 
-class Shell:
+class Shell(helpers.Shell):
     """An interpreter on a fresh simulated router, collecting what it prints."""
 
-    def __init__(self, state: Path, seed: int = 3):
-        self.router = Router(str(state), seed=seed)
-        self.lines: List[str] = []
-        self.interp = Interpreter(self.router, out=self.lines.append)
-
-    def __call__(self, script: str) -> str:
-        self.lines.clear()
-        self.interp.run_script(script)
-        return "\n".join(self.lines)
+    SEED = 3
 
     def rows(self, menu: str) -> List[Dict[str, str]]:
         """``<menu> print show-sensitive`` as JSON (values as RouterOS prints them)."""
-        self.interp.json_mode = True
-        try:
-            return json.loads(self("%s print show-sensitive" % menu))
-        finally:
-            self.interp.json_mode = False
+        return self.json("%s print show-sensitive" % menu)
 
     def one(self, menu: str, **match: str) -> Dict[str, str]:
         found = [r for r in self.rows(menu) if all(r.get(k) == v for k, v in match.items())]
         assert len(found) == 1, (menu, match, self.rows(menu))
         return found[0]
-
-    def error(self, script: str) -> str:
-        with pytest.raises(CliError) as info:
-            self.interp.run_script(script)
-        return info.value.message
 
 
 @pytest.fixture
@@ -355,18 +337,7 @@ def test_lac_lns_example(tmp_path):
     subset(client.one("/interface pppoe-client", name="pppoe-out1"), interface="ether1",
            user="good_worker@mt.lv", password="strongpass")
     lns = Shell(tmp_path / "lns")
-    lns("""
-/interface l2tp-server server
-set enabled=yes
-/ppp l2tp-secret
-add address=10.155.101.216/32 secret=tunnelpass
-/ip pool
-add name=pool0 ranges=192.168.99.2-192.168.99.99
-/ppp profile
-set default local-address=192.168.99.1 remote-address=pool0
-/ppp secret
-add name=good_worker@mt.lv password=strongpass
-""")
+    lns(LNS_EXAMPLE)
     subset(lns.rows("/ppp l2tp-secret")[0], address="10.155.101.216/32", secret="tunnelpass")
     subset(lns.one("/ppp profile", name="default"), **{"local-address": "192.168.99.1", "remote-address": "pool0"})
     subset(lns.one("/ppp secret", name="good_worker@mt.lv"), service="any", profile="default")

@@ -10,7 +10,6 @@ import re
 import subprocess
 import sys
 from pathlib import Path
-from typing import List
 
 import pytest
 
@@ -18,66 +17,18 @@ REPO = Path(__file__).resolve().parents[2]
 if str(REPO / "agent") not in sys.path:
     sys.path.insert(0, str(REPO / "agent"))
 
-from winbox_agent.cli.shell import CliError, Interpreter  # noqa: E402
-from winbox_agent.router import Router  # noqa: E402
+from tests.agent import helpers  # noqa: E402
+from tests.agent.helpers import Clock  # noqa: E402
 
 
-class Clock:
-    """A clock the test moves by hand."""
-
-    def __init__(self, t: float = 1_750_000_000.0):
-        self.t = t
-
-    def __call__(self) -> float:
-        return self.t
-
-    def advance(self, seconds: float) -> None:
-        self.t += seconds
-
-
-class Shell:
-    """A CLI on a router in a state directory, collecting what it prints."""
-
-    def __init__(self, state, clock: Clock, seed: int = 11):
-        self.state, self.clock, self.seed = state, clock, seed
-        self.open()
-
-    def open(self) -> None:
-        self.router = Router(None if self.state is None else str(self.state), seed=self.seed, clock=self.clock)
-        self.lines: List[str] = []
-        self.interp = Interpreter(self.router, out=self.lines.append)
-
-    def reopen(self) -> None:
-        self.router.close()
-        self.open()
-
-    def __call__(self, script: str) -> str:
-        self.lines.clear()
-        self.interp.run_script(script)
-        return "\n".join(self.lines)
-
-    def rows(self, command: str) -> list:
-        self.interp.json_mode = True
-        try:
-            return json.loads(self(command))
-        finally:
-            self.interp.json_mode = False
-
-    def error(self, script: str) -> str:
-        with pytest.raises(CliError) as info:
-            self.interp.run_script(script)
-        return info.value.message
+class Shell(helpers.Shell):
+    SEED = 11
 
     def license(self) -> dict:
         return self.rows("/system license print")[0]
 
     def resource(self) -> dict:
         return self.rows("/system resource print")[0]
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
 
 
 @pytest.fixture

@@ -4,12 +4,10 @@ over a controlled clock, vifN host interfaces, and the console's nested router
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import List
 
 import pytest
 
@@ -17,65 +15,7 @@ REPO = Path(__file__).resolve().parents[2]
 if str(REPO / "agent") not in sys.path:
     sys.path.insert(0, str(REPO / "agent"))
 
-from winbox_agent.cli.shell import CliError, Interpreter  # noqa: E402
-from winbox_agent.router import Router  # noqa: E402
-
-
-class Clock:
-    """A clock the test moves by hand."""
-
-    def __init__(self, t: float = 1_750_000_000.0):
-        self.t = t
-
-    def __call__(self) -> float:
-        return self.t
-
-    def advance(self, seconds: float) -> None:
-        self.t += seconds
-
-
-class Shell:
-    """A CLI on a router in a state directory, collecting what it prints."""
-
-    def __init__(self, state: Path, clock: Clock, seed: int = 7):
-        self.state, self.clock, self.seed = state, clock, seed
-        self.open()
-
-    def open(self) -> None:
-        self.router = Router(str(self.state), seed=self.seed, clock=self.clock)
-        self.lines: List[str] = []
-        self.interp = Interpreter(self.router, out=self.lines.append)
-
-    def reopen(self) -> None:
-        self.router.close()
-        self.open()
-
-    def __call__(self, script: str) -> str:
-        self.lines.clear()
-        self.interp.run_script(script)
-        return "\n".join(self.lines)
-
-    def rows(self, command: str) -> list:
-        self.interp.json_mode = True
-        try:
-            return json.loads(self(command))
-        finally:
-            self.interp.json_mode = False
-
-    def row(self, command: str, **match: str) -> dict:
-        hits = [r for r in self.rows(command) if all(r.get(k) == v for k, v in match.items())]
-        assert len(hits) == 1, (match, self.rows(command))
-        return hits[0]
-
-    def error(self, script: str) -> str:
-        with pytest.raises(CliError) as info:
-            self.interp.run_script(script)
-        return info.value.message
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
+from tests.agent.helpers import Shell  # noqa: E402
 
 
 @pytest.fixture

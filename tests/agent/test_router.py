@@ -16,6 +16,7 @@ REPO = Path(__file__).resolve().parents[2]
 if str(REPO / "agent") not in sys.path:
     sys.path.insert(0, str(REPO / "agent"))
 
+from tests.agent.helpers import refused  # noqa: E402
 from winbox_agent.errors import RouterError  # noqa: E402
 from winbox_agent.router import Router  # noqa: E402
 from winbox_agent.schema import REGISTRY  # noqa: E402
@@ -37,12 +38,6 @@ def filled():
     f = fill(r)
     yield r, f
     r.close()
-
-
-def refused(fn, *args, **kw) -> RouterError:
-    with pytest.raises(RouterError) as info:
-        fn(*args, **kw)
-    return info.value
 
 
 def unchanged(router: Router):

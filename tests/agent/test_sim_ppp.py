@@ -20,23 +20,9 @@ REPO = Path(__file__).resolve().parents[2]
 if str(REPO / "agent") not in sys.path:
     sys.path.insert(0, str(REPO / "agent"))
 
+from tests.agent.helpers import LNS_EXAMPLE, T0, Clock  # noqa: E402
 from winbox_agent.cli.shell import Interpreter  # noqa: E402
 from winbox_agent.router import Router  # noqa: E402
-
-T0 = 1_750_000_000.0
-
-
-class Clock:
-    """A clock the test moves by hand."""
-
-    def __init__(self, t: float = T0):
-        self.t = t
-
-    def __call__(self) -> float:
-        return self.t
-
-    def at(self, offset: float) -> None:
-        self.t = T0 + offset
 
 
 class Sim:
@@ -73,11 +59,6 @@ class Sim:
 
     def messages(self, topic: str = "ppp") -> List[str]:
         return [e["message"] for e in self.log() if topic in e["topics"].split(",")]
-
-
-@pytest.fixture
-def clock():
-    return Clock()
 
 
 @pytest.fixture
@@ -382,18 +363,7 @@ def test_a_secret_needs_its_services_server(sim, clock):
 
 
 def test_lns_example_session(sim, clock):
-    sim("""
-/interface l2tp-server server
-set enabled=yes
-/ppp l2tp-secret
-add address=10.155.101.216/32 secret=tunnelpass
-/ip pool
-add name=pool0 ranges=192.168.99.2-192.168.99.99
-/ppp profile
-set default local-address=192.168.99.1 remote-address=pool0
-/ppp secret
-add name=good_worker@mt.lv password=strongpass
-""")
+    sim(LNS_EXAMPLE)
     clock.at(2)
     [row] = sim.rows("/ppp/active")
     assert (row["name"], row["service"], row["address"]) == ("good_worker@mt.lv", "l2tp", "192.168.99.2")

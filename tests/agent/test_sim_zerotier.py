@@ -4,10 +4,8 @@ network status, the router's own controller)."""
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
-from typing import List
 
 import pytest
 
@@ -15,64 +13,19 @@ REPO = Path(__file__).resolve().parents[2]
 if str(REPO / "agent") not in sys.path:
     sys.path.insert(0, str(REPO / "agent"))
 
-from winbox_agent.cli.shell import CliError, Interpreter  # noqa: E402
+from tests.agent import helpers  # noqa: E402
+from tests.agent.helpers import Clock  # noqa: E402
 from winbox_agent.menus.zerotier import zt_mac  # noqa: E402
-from winbox_agent.router import Router  # noqa: E402
 
 ROOTS = {"61d294b9cb", "62f865ae71", "778cde7190", "992fcf1db7"}
 DOC_NETWORK = "1d71939404912b40"
 
 
-class Clock:
-    """A clock the test moves by hand."""
-
-    def __init__(self, t: float = 1_750_000_000.0):
-        self.t = t
-
-    def __call__(self) -> float:
-        return self.t
-
-    def advance(self, seconds: float) -> None:
-        self.t += seconds
-
-
-class Shell:
-    """A CLI on a router in a state directory, collecting what it prints."""
-
-    def __init__(self, state: Path, clock: Clock, seed: int = 3):
-        self.router = Router(str(state), seed=seed, clock=clock)
-        self.lines: List[str] = []
-        self.interp = Interpreter(self.router, out=self.lines.append)
-
-    def __call__(self, script: str) -> str:
-        self.lines.clear()
-        self.interp.run_script(script)
-        return "\n".join(self.lines)
-
-    def rows(self, command: str) -> list:
-        self.interp.json_mode = True
-        try:
-            return json.loads(self(command))
-        finally:
-            self.interp.json_mode = False
-
-    def row(self, command: str, **match: str) -> dict:
-        hits = [r for r in self.rows(command) if all(r.get(k) == v for k, v in match.items())]
-        assert len(hits) == 1, (match, self.rows(command))
-        return hits[0]
-
-    def error(self, script: str) -> str:
-        with pytest.raises(CliError) as info:
-            self.interp.run_script(script)
-        return info.value.message
+class Shell(helpers.Shell):
+    SEED = 3
 
     def peers(self) -> list:
         return self.rows("/zerotier peer print")
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
 
 
 @pytest.fixture

@@ -21,27 +21,14 @@ REPO = Path(__file__).resolve().parents[2]
 if str(REPO / "agent") not in sys.path:
     sys.path.insert(0, str(REPO / "agent"))
 
+from tests.agent.helpers import refused  # noqa: E402
 from winbox_agent.cli.shell import CliError, Interpreter  # noqa: E402
-from winbox_agent.errors import RouterError  # noqa: E402
 from winbox_agent.router import Router  # noqa: E402
-
-
-@pytest.fixture
-def router():
-    r = Router(None, seed=5)
-    yield r
-    r.close()
 
 
 def config(router: Router) -> dict:
     """Every stored item of every menu, in order (empty menus left out)."""
     return {p: copy.deepcopy(items) for p, items in router.store.menus.items() if items}
-
-
-def refused(fn, *args, **kw) -> RouterError:
-    with pytest.raises(RouterError) as info:
-        fn(*args, **kw)
-    return info.value
 
 
 # --- a workload of varied steps ---------------------------------------------------------

@@ -15,26 +15,13 @@ REPO = Path(__file__).resolve().parents[2]
 if str(REPO / "agent") not in sys.path:
     sys.path.insert(0, str(REPO / "agent"))
 
+from tests.agent.helpers import refused  # noqa: E402
 from winbox_agent.access import FACTORY_GROUPS, owner_name  # noqa: E402
 from winbox_agent.cli.shell import CliError, Interpreter  # noqa: E402
-from winbox_agent.errors import RouterError  # noqa: E402
 from winbox_agent.router import Router  # noqa: E402
 
 WG_CONFIG = ("[Interface]\\nPrivateKey = yAnz5TF+lXXJte14tji3zlMNq+hd2rYUIgJBgB3fBmk=\\nListenPort = 51820\\n"
              "Address = 10.8.0.1/24\\n")
-
-
-@pytest.fixture
-def router():
-    r = Router(None, seed=5)
-    yield r
-    r.close()
-
-
-def refused(fn, *args, **kw) -> RouterError:
-    with pytest.raises(RouterError) as info:
-        fn(*args, **kw)
-    return info.value
 
 
 def shell(router) -> tuple[Interpreter, list[str]]:
