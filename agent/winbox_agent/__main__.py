@@ -47,6 +47,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--state-dir", default=None,
                    help="where the configuration lives (default: %s)" % default_state_dir())
     p.add_argument("--seed", type=int, default=None, help="seed of the simulated router")
+    p.add_argument("--ssh-connection", default=None, metavar="TEXT",
+                   help="the SSH_CONNECTION of the login (passed when sudo cleared the environment)")
     sub = p.add_subparsers(dest="command")
     cli = sub.add_parser("cli", help="run RouterOS commands")
     cli.add_argument("-c", dest="script", default=None, help="a command (or several lines) to run")
@@ -82,6 +84,8 @@ def _options(args: Any) -> Any:
 
 def main(argv: Optional[List[str]] = None) -> int:
     args = parser().parse_args(argv)
+    if args.ssh_connection and not os.environ.get("SSH_CONNECTION"):
+        os.environ["SSH_CONNECTION"] = args.ssh_connection
     if args.command == "version":
         from . import __version__
         print("winbox-agent %s" % __version__)

@@ -32,6 +32,9 @@ def test_sudo_runs_the_agent_as_root(client: Client):
 
     facts = asyncio.run(main())
     assert facts["user"] == "root"
+    # sudo cleared the environment, but the agent still knows where the desktop is
+    # (safe mode's connection check needs it)
+    assert facts["ssh_connection"].split()[0] == "127.0.0.1"
 
 
 def test_sudo_that_wants_a_password_is_reported(client: Client):

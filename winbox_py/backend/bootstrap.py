@@ -546,10 +546,17 @@ def loader_command(python: str, payload: Payload, send_now: bool, options: Agent
     cache = "-" if options.cache == "off" else options.cache
     # -I -S: no site-packages, no PYTHON* variables: the agent is standard library
     # only, and skipping site saves start-up time on small devices
-    argv = [python, "-I", "-S", "-u", "-c", LOADER, str(nbytes), payload.sha256, cache, *options.agent_args]
+    head = [python, "-I", "-S", "-u", "-c", LOADER, str(nbytes), payload.sha256, cache]
     if use_sudo:
-        argv = ["sudo", "-n", *argv]
-    return options.command_prefix + "exec " + " ".join(shlex.quote(a) for a in argv)
+        head = ["sudo", "-n", *head]
+    words = [shlex.quote(a) for a in head]
+    if use_sudo:
+        # sudo resets the environment: hand the agent the client's address as an
+        # argument (expanded by the device's shell) so safe mode's connection
+        # check still knows the way back to this desktop
+        words.append('--ssh-connection "$SSH_CONNECTION"')
+    words += [shlex.quote(a) for a in options.agent_args]
+    return options.command_prefix + "exec " + " ".join(words)
 
 
 class _NotStarted(Exception):
