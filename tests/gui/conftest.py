@@ -15,14 +15,17 @@ import signal
 import sys
 import time
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 
 from winbox_py.views import jobs
 
 pytestmark = pytest.mark.gui
+
+T = TypeVar("T")
 
 
 @pytest.fixture
@@ -75,6 +78,46 @@ async def until(condition: Callable[[], object], timeout: float = 10.0, what: st
         if time.monotonic() > end:
             raise AssertionError("timed out after %.0f s waiting for %s" % (timeout, what))
         await asyncio.sleep(0.02)
+
+
+async def poll(fetch: Callable[[], Awaitable[T]], done: Callable[[T], bool], tries: int = 100,
+               pause: float = 0.05) -> None:
+    """Ask ``await fetch()`` until ``done`` says yes of its answer, at most ``tries`` times
+    (the caller asserts on what it wants afterwards)."""
+    for _ in range(tries):
+        if done(await fetch()):
+            break
+        await asyncio.sleep(pause)
+
+
+async def main_window(open_session, qtbot, settings=None, key=None, session=None):
+    """(session, MainWindow) shown on a new session to the sim agent (or on ``session``)."""
+    from winbox_py.views.mainwindow import MainWindow
+    session = session or await open_session()
+    win = MainWindow(session, "demo", settings, key)
+    qtbot.addWidget(win)
+    win.show()
+    return session, win
+
+
+async def open_pane(win, path: str):
+    """The table pane of ``path`` in its window, once its rows are loaded."""
+    window = win.open_path(path)
+    pane = window.pane(path)
+    await until(lambda: pane.model.loaded, what="the %s table" % path)
+    return pane
+
+
+def uptime_seconds(uptime: str) -> int:
+    """``1m5s`` -> 65."""
+    total, number = 0, ""
+    for ch in uptime:
+        if ch.isdigit():
+            number += ch
+            continue
+        total += int(number or 0) * {"w": 604800, "d": 86400, "h": 3600, "m": 60, "s": 1}.get(ch, 0)
+        number = ""
+    return total
 
 
 def _stop_daemons(state_dirs: list[Path]) -> None:

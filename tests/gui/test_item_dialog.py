@@ -3,7 +3,7 @@ refusal shown on its field, Apply sending only what changed, live Status."""
 
 from __future__ import annotations
 
-from tests.gui.conftest import until
+from tests.gui.conftest import main_window, until
 from winbox_py.qt import QtWidgets, is_alive
 from winbox_py.views.editors import BoolEditor, EnumEditor, IntEditor, RefEditor, SetEditor
 
@@ -17,18 +17,9 @@ def _type(editor, text: str) -> None:
     QtTest.QTest.keyClicks(line, text)
 
 
-async def _main(open_session, qtbot):
-    from winbox_py.views.mainwindow import MainWindow
-    session = await open_session()
-    win = MainWindow(session, "demo")
-    qtbot.addWidget(win)
-    win.show()
-    return session, win
-
-
 def test_add_a_pppoe_client_through_its_dialog_and_see_it_in_the_table(run, open_session, qtbot):
     async def scenario():
-        session, win = await _main(open_session, qtbot)
+        session, win = await main_window(open_session, qtbot)
         window = win.open_path("/interface/pppoe-client")
         pane = window.pane("/interface/pppoe-client")
         await until(lambda: pane.model.loaded, what="the PPPoE client table")
@@ -64,7 +55,7 @@ def test_add_a_pppoe_client_through_its_dialog_and_see_it_in_the_table(run, open
 
 def test_an_out_of_range_mtu_is_refused_with_the_agents_message_on_the_field(run, open_session, qtbot):
     async def scenario():
-        session, win = await _main(open_session, qtbot)
+        session, win = await main_window(open_session, qtbot)
         item = await session.add("/interface/pppoe-client", {"name": "pppoe-out1", "interface": "ether1",
                                                             "user": "u1"})
         window = win.open_path("/interface/pppoe-client")
@@ -98,7 +89,7 @@ def test_an_out_of_range_mtu_is_refused_with_the_agents_message_on_the_field(run
 
 def test_apply_sends_only_what_changed(run, open_session, qtbot):
     async def scenario():
-        session, win = await _main(open_session, qtbot)
+        session, win = await main_window(open_session, qtbot)
         item = await session.add("/interface/pppoe-client", {"name": "c1", "interface": "ether1", "user": "a"})
         dialog = win.open_item("/interface/pppoe-client", item)
         await until(lambda: dialog.original.get("user") == "a", what="loaded values")
@@ -118,7 +109,7 @@ def test_apply_sends_only_what_changed(run, open_session, qtbot):
 
 def test_settings_menus_open_straight_into_their_dialog(run, open_session, qtbot):
     async def scenario():
-        session, win = await _main(open_session, qtbot)
+        session, win = await main_window(open_session, qtbot)
         entry = win.tree.entry("System/Identity")
         assert entry is not None
         dialog = win.open_entry(entry)

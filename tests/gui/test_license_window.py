@@ -6,113 +6,29 @@ Generate New ID asking first and refused once the level is not free."""
 
 from __future__ import annotations
 
-import json
-import os
-import signal
 import socket
-import subprocess
-import sys
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from tests.gui.conftest import until
+from tests.gui.conftest import main_window, until
+from tests.license.conftest import LicenseServer, RogueServer, Servers
 from winbox_py.qt import QtWidgets, is_alive
 from winbox_py.views.license import LicenseWindow
 from winbox_py.views.renewdialog import RenewDialog
 
-REPO = Path(__file__).resolve().parents[2]
-ENV = dict(os.environ, PYTHONPATH=os.pathsep.join([str(REPO), str(REPO / "agent")]))
 LICENSE = "/system/license"
-ITERATIONS = "10000"        # the lowest the router accepts: speed, not strength, in tests
-
-
-def _server_cli(*args: str, stdin: str | None = None) -> str:
-    done = subprocess.run([sys.executable, "-m", "license_server", *args], env=ENV, input=stdin,
-                          capture_output=True, text=True, timeout=60, check=True)
-    return done.stdout
-
-
-class AccountServer:
-    """The project's account server in a child process, on a free loopback port."""
-
-    def __init__(self, directory: Path, accounts: dict[str, str]):
-        directory.mkdir(parents=True)
-        self.db, self.key = str(directory / "accounts.db"), str(directory / "server.pem")
-        self.public_key = _server_cli("keygen", "--key", self.key).strip()
-        for name, password in accounts.items():
-            _server_cli("add-account", "--db", self.db, name, "--password-stdin", "--iterations", ITERATIONS,
-                        stdin=password + "\n")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "license_server", "--db", self.db, "--key", self.key, "--listen", "127.0.0.1:0"],
-            env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        line = self.process.stdout.readline()
-        if not line.startswith("listening on "):
-            self.stop()
-            raise RuntimeError("the account server did not start: %r" % line)
-        self.address = line.split()[2]
-
-    def stop(self) -> None:
-        p = self.process
-        if p.poll() is None:
-            p.send_signal(signal.SIGTERM)
-            try:
-                p.wait(10)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait()
-        p.stdout.close()
-        p.stderr.close()
-
-
-class Impostor:
-    """A server in this process that answers every renewal with the key it is given."""
-
-    def __init__(self, key: str):
-        outer = self
-        self.key = key
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802
-                self.rfile.read(int(self.headers.get("Content-Length", "0")))
-                if self.path == "/v1/challenge":
-                    answer: dict[str, Any] = {"nonce": "n", "salt": "c2FsdHNhbHRzYWx0c2FsdA==",
-                                              "iterations": int(ITERATIONS)}
-                else:
-                    answer = {"key": outer.key}
-                data = json.dumps(answer).encode()
-                self.send_response(200)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.address = "127.0.0.1:%d" % self.httpd.server_address[1]
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-        self.thread.start()
-
-    def stop(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
 
 
 @pytest.fixture
 def account_server(tmp_path):
-    servers: list = []
+    """``account_server()``: a running account server with alice / wonderland (or ``accounts``)."""
+    servers = Servers(tmp_path / "servers")
 
-    def start(accounts: dict[str, str] | None = None) -> AccountServer:
-        srv = AccountServer(tmp_path / ("server%d" % len(servers)), accounts or {"alice": "wonderland"})
-        servers.append(srv)
-        return srv
+    def start(accounts: dict[str, str] | None = None) -> LicenseServer:
+        return servers.start(accounts or {"alice": "wonderland"}, name="server%d" % len(servers.started))
     yield start
-    for s in servers:
-        s.stop()
+    servers.stop()
 
 
 def _free_port() -> int:
@@ -121,20 +37,18 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-async def _main(open_session, qtbot, session=None):
-    from winbox_py.views.mainwindow import MainWindow
-    session = session or await open_session()
-    win = MainWindow(session, "demo")
-    qtbot.addWidget(win)
-    win.show()
-    return session, win
-
-
 async def _license_window(win) -> LicenseWindow:
     lic = win.open_path(LICENSE)
     assert isinstance(lic, LicenseWindow)
     await until(lambda: lic.value("system-id"), what="the license values")
     return lic
+
+
+async def _license_window_using(server, open_session, qtbot):
+    """(session, main window, License window) on a router set to renew at ``server``."""
+    session, win = await main_window(open_session, qtbot)
+    await _use_server(session, server.address, server.public_key)
+    return session, win, await _license_window(win)
 
 
 async def _use_server(session, address: str, public_key: str) -> None:
@@ -155,7 +69,7 @@ async def _renew(lic: LicenseWindow, account: str, password: str, level: str = "
 def test_free_to_a_p1_trial_then_a_renewal_through_the_dialogs(run, open_session, qtbot, account_server):
     async def scenario():
         server = account_server()
-        session, win = await _main(open_session, qtbot)
+        session, win = await main_window(open_session, qtbot)
         lic = await _license_window(win)
         assert lic.value("level") == "free" and not lic.value("next-renewal-at")
         assert lic.speed.text() == "Speed limit: 1 Mbit/s upload per interface"
@@ -203,9 +117,7 @@ def test_free_to_a_p1_trial_then_a_renewal_through_the_dialogs(run, open_session
 def test_a_wrong_password_and_a_server_that_is_down_change_nothing(run, open_session, qtbot, account_server):
     async def scenario():
         server = account_server()
-        session, win = await _main(open_session, qtbot)
-        await _use_server(session, server.address, server.public_key)
-        lic = await _license_window(win)
+        session, win, lic = await _license_window_using(server, open_session, qtbot)
         dialog = await _renew(lic, "alice", "not-the-password")
         assert dialog.outcome == "error" and dialog.status_text() == "ERROR: Unauthorized"
         assert dialog.start_button.isEnabled() and not dialog.stop_button.isEnabled()
@@ -226,9 +138,7 @@ def test_a_wrong_password_and_a_server_that_is_down_change_nothing(run, open_ses
 def test_a_tampered_key_is_refused_and_the_license_stays(run, open_session, qtbot, account_server):
     async def scenario():
         server = account_server()
-        session, win = await _main(open_session, qtbot)
-        await _use_server(session, server.address, server.public_key)
-        lic = await _license_window(win)
+        session, win, lic = await _license_window_using(server, open_session, qtbot)
         assert (await _renew(lic, "alice", "wonderland")).outcome == "done"
         await until(lambda: lic.value("level") == "p1", what="the trial")
         before = {k: lic.value(k) for k in ("level", "next-renewal-at", "deadline-at")}
@@ -240,7 +150,7 @@ def test_a_tampered_key_is_refused_and_the_license_stays(run, open_session, qtbo
         lic = await _license_window(win)
         assert lic.value("level") == "p1"
         # and a server that hands out an altered key is refused
-        impostor = Impostor(kept.replace("level: p1", "level: p-unlimited"))
+        impostor = RogueServer(kept.replace("level: p1", "level: p-unlimited"))
         try:
             await _use_server(session, impostor.address, server.public_key)
             dialog = await _renew(lic, "alice", "wonderland", "p-unlimited")
@@ -257,9 +167,7 @@ def test_a_tampered_key_is_refused_and_the_license_stays(run, open_session, qtbo
 def test_an_unknown_level_and_missing_fields_are_named(run, open_session, qtbot, account_server):
     async def scenario():
         server = account_server()
-        session, win = await _main(open_session, qtbot)
-        await _use_server(session, server.address, server.public_key)
-        lic = await _license_window(win)
+        session, win, lic = await _license_window_using(server, open_session, qtbot)
         dialog = lic.renew()
         assert [dialog.level.itemText(i) for i in range(dialog.level.count())] == ["p1", "p10", "p-unlimited"]
         dialog.start_button.click()
@@ -287,7 +195,7 @@ def test_a_second_renewal_while_one_runs_is_refused(run, open_session, qtbot, ac
         silent.bind(("127.0.0.1", 0))
         silent.listen(8)
         try:
-            session, win = await _main(open_session, qtbot)
+            session, win = await main_window(open_session, qtbot)
             await _use_server(session, "127.0.0.1:%d" % silent.getsockname()[1], server.public_key)
             lic = await _license_window(win)
             first = lic.renew()
@@ -297,7 +205,7 @@ def test_a_second_renewal_while_one_runs_is_refused(run, open_session, qtbot, ac
             await until(lambda: first.statuses == ["connecting"], what="the first renewal to run")
             assert not first.start_button.isEnabled() and first.stop_button.isEnabled()
             # a second desktop on the same router
-            other, win2 = await _main(open_session, qtbot, await open_session())
+            other, win2 = await main_window(open_session, qtbot, session=await open_session())
             lic2 = await _license_window(win2)
             second = await _renew(lic2, "alice", "wonderland", "p10")
             assert second.outcome == "error"
@@ -317,9 +225,7 @@ def test_a_second_renewal_while_one_runs_is_refused(run, open_session, qtbot, ac
 def test_generate_new_id_asks_first_and_is_refused_unless_free(run, open_session, qtbot, account_server):
     async def scenario():
         server = account_server()
-        session, win = await _main(open_session, qtbot)
-        await _use_server(session, server.address, server.public_key)
-        lic = await _license_window(win)
+        session, win, lic = await _license_window_using(server, open_session, qtbot)
         old = lic.value("system-id")
         lic.generate_button.click()
         assert lic.confirm is not None and lic.confirm.isVisible()
@@ -353,7 +259,7 @@ def test_remember_password_keeps_it_only_after_a_renewal_that_went_through(run, 
         from winbox_py.backend.credentials import Credentials
         from winbox_py.views.renewdialog import credential_address
         server = account_server()
-        session, win = await _main(open_session, qtbot)
+        session, win = await main_window(open_session, qtbot)
         await _use_server(session, server.address, server.public_key)
         credentials = Credentials(keyring.backends.fail.Keyring())  # no secure store here: this session only
         lic = LicenseWindow(session, credentials, parent=win)

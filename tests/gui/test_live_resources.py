@@ -4,30 +4,8 @@ from the agent once the window closes."""
 
 from __future__ import annotations
 
-import asyncio
-
-from tests.gui.conftest import until
+from tests.gui.conftest import main_window, poll, until, uptime_seconds
 from winbox_py.views.resourcewindow import ResourceWindow
-
-
-async def _main(open_session, qtbot):
-    from winbox_py.views.mainwindow import MainWindow
-    session = await open_session()
-    win = MainWindow(session, "demo")
-    qtbot.addWidget(win)
-    win.show()
-    return session, win
-
-
-def _seconds(uptime: str) -> int:
-    total, number = 0, ""
-    for ch in uptime:
-        if ch.isdigit():
-            number += ch
-            continue
-        total += int(number or 0) * {"w": 604800, "d": 86400, "h": 3600, "m": 60, "s": 1}.get(ch, 0)
-        number = ""
-    return total
 
 
 async def _resource_subscribers(session) -> int:
@@ -37,7 +15,7 @@ async def _resource_subscribers(session) -> int:
 
 def test_the_resources_window_is_live_from_the_menu_tree(run, open_session, qtbot):
     async def scenario():
-        session, win = await _main(open_session, qtbot)
+        session, win = await main_window(open_session, qtbot)
         entry = win.tree.entry("System/Resources")
         assert entry is not None
         res = win.open_entry(entry)
@@ -49,15 +27,13 @@ def test_the_resources_window_is_live_from_the_menu_tree(run, open_session, qtbo
         assert res.value("cpu-load").endswith("%")
         assert 0 <= res.bars["cpu"].value() <= 100 and 0 < res.bars["memory"].value() < 100
         assert 0 < res.bars["hdd"].value() < 100
-        first = _seconds(res.value("uptime"))
-        await until(lambda: _seconds(res.value("uptime")) >= first + 2, what="the uptime to count", timeout=10)
+        first = uptime_seconds(res.value("uptime"))
+        await until(lambda: uptime_seconds(res.value("uptime")) >= first + 2, what="the uptime to count", timeout=10)
         # the resources bar along the bottom shows the same router
         assert win.resources.cpu.text().startswith("CPU: ") and win.resources.uptime.text() != "Uptime: -"
         res.ok_button.click()
-        for _ in range(100):  # only the bar's own feed is left on the agent
-            if await _resource_subscribers(session) == 1:
-                break
-            await asyncio.sleep(0.05)
+        # only the bar's own feed is left on the agent
+        await poll(lambda: _resource_subscribers(session), lambda n: n == 1)
         assert await _resource_subscribers(session) == 1
         win.close()
     run(scenario())
@@ -65,7 +41,7 @@ def test_the_resources_window_is_live_from_the_menu_tree(run, open_session, qtbo
 
 def test_the_resources_window_greys_while_the_connection_is_lost(run, open_session, qtbot):
     async def scenario():
-        session, win = await _main(open_session, qtbot)
+        session, win = await main_window(open_session, qtbot)
         res = win.open_path("/system/resource")
         await until(lambda: res.feed.state == "live", what="live figures")
         assert res.labels["uptime"].isEnabled() and not res.state_label.isVisible()

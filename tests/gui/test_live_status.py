@@ -4,9 +4,7 @@ the monitor cancelled on the agent when the dialog closes, PPPoE Scan."""
 
 from __future__ import annotations
 
-import asyncio
-
-from tests.gui.conftest import until
+from tests.gui.conftest import main_window, poll, until, uptime_seconds
 from winbox_py.qt import QtWidgets, is_alive
 from winbox_py.views.scandialog import ScanDialog
 from winbox_py.views.statustab import StatusTab
@@ -14,13 +12,15 @@ from winbox_py.views.statustab import StatusTab
 PPPOE = "/interface/pppoe-client"
 
 
-async def _main(open_session, qtbot):
-    from winbox_py.views.mainwindow import MainWindow
-    session = await open_session()
-    win = MainWindow(session, "demo")
-    qtbot.addWidget(win)
-    win.show()
-    return session, win
+async def _live_pppoe_status(session, win):
+    """An enabled PPPoE client added, its dialog open on a live Status tab: (item, status tab)."""
+    item = await session.add(PPPOE, {"name": "pppoe-out1", "interface": "ether1", "user": "u",
+                                    "password": "p", "disabled": "no"})
+    dialog = win.open_item(PPPOE, item)
+    status = dialog.live.status
+    dialog.tabs.setCurrentWidget(status)
+    await until(lambda: status.live, what="the first sample")
+    return item, status
 
 
 async def _monitors(session, path: str) -> list[dict]:
@@ -29,21 +29,9 @@ async def _monitors(session, path: str) -> list[dict]:
     return [m for m in stats["monitors"] if m["path"] == path and m["command"] == "monitor"]
 
 
-def _seconds(uptime: str) -> int:
-    """``1m5s`` -> 65."""
-    total, number = 0, ""
-    for ch in uptime:
-        if ch.isdigit():
-            number += ch
-            continue
-        total += int(number or 0) * {"w": 604800, "d": 86400, "h": 3600, "m": 60, "s": 1}.get(ch, 0)
-        number = ""
-    return total
-
-
 def test_the_pppoe_status_tab_goes_from_dialing_to_connected_and_uptime_counts(run, open_session, qtbot):
     async def scenario():
-        session, win = await _main(open_session, qtbot)
+        session, win = await main_window(open_session, qtbot)
         item = await session.add(PPPOE, {"name": "pppoe-isp", "interface": "ether1", "user": "MT-User",
                                         "password": "StrongPass", "disabled": "no"})
         dialog = win.open_item(PPPOE, item)
@@ -66,8 +54,8 @@ def test_the_pppoe_status_tab_goes_from_dialing_to_connected_and_uptime_counts(r
         assert status.value("local-address")
         assert int(status.value("mtu")) <= 1480 and int(status.value("mru")) <= 1480
         assert status.value("ac-mac").count(":") == 5
-        first = _seconds(status.value("uptime"))
-        await until(lambda: _seconds(status.value("uptime")) >= first + 2, what="the uptime to count", timeout=10)
+        first = uptime_seconds(status.value("uptime"))
+        await until(lambda: uptime_seconds(status.value("uptime")) >= first + 2, what="the uptime to count", timeout=10)
         assert status.live and not status.state_label.isVisible()
         win.close()
     run(scenario())
@@ -75,7 +63,7 @@ def test_the_pppoe_status_tab_goes_from_dialing_to_connected_and_uptime_counts(r
 
 def test_closing_the_dialog_cancels_the_monitor_on_the_agent(run, open_session, qtbot):
     async def scenario():
-        session, win = await _main(open_session, qtbot)
+        session, win = await main_window(open_session, qtbot)
         watcher = await open_session()  # a second desktop asking the daemon what it runs
         item = await session.add(PPPOE, {"name": "pppoe-out1", "interface": "ether1", "user": "u",
                                         "password": "p", "disabled": "no"})
@@ -84,10 +72,7 @@ def test_closing_the_dialog_cancels_the_monitor_on_the_agent(run, open_session, 
         running = await _monitors(watcher, PPPOE)
         assert [(m["item"], m["watchers"]) for m in running] == [(item, 1)]
         dialog.close()
-        for _ in range(100):
-            if not await _monitors(watcher, PPPOE):
-                break
-            await asyncio.sleep(0.05)
+        await poll(lambda: _monitors(watcher, PPPOE), lambda monitors: not monitors)
         assert await _monitors(watcher, PPPOE) == []
         traffic = [m for m in (await watcher.stats())["monitors"] if m["command"] == "monitor-traffic"]
         assert traffic == []  # the Traffic tab's stream went with it
@@ -97,7 +82,7 @@ def test_closing_the_dialog_cancels_the_monitor_on_the_agent(run, open_session, 
 
 def test_a_new_client_is_monitored_once_added_and_an_l2tp_client_has_the_same_tab(run, open_session, qtbot):
     async def scenario():
-        session, win = await _main(open_session, qtbot)
+        session, win = await main_window(open_session, qtbot)
         window = win.open_path("/interface/l2tp-client")
         pane = window.pane("/interface/l2tp-client")
         await until(lambda: pane.model.loaded, what="the L2TP client table")
@@ -124,13 +109,8 @@ def test_a_new_client_is_monitored_once_added_and_an_l2tp_client_has_the_same_ta
 
 def test_a_stopped_monitor_is_shown_stopped_with_the_values_greyed(run, open_session, qtbot):
     async def scenario():
-        session, win = await _main(open_session, qtbot)
-        item = await session.add(PPPOE, {"name": "pppoe-out1", "interface": "ether1", "user": "u",
-                                        "password": "p", "disabled": "no"})
-        dialog = win.open_item(PPPOE, item)
-        status = dialog.live.status
-        dialog.tabs.setCurrentWidget(status)
-        await until(lambda: status.live, what="the first sample")
+        session, win = await main_window(open_session, qtbot)
+        item, status = await _live_pppoe_status(session, win)
         assert not status.state_label.isVisible()
         assert status.labels["status"].isEnabled()
         await session.remove(PPPOE, [item])  # the monitored item goes away: the agent ends the monitor
@@ -144,13 +124,8 @@ def test_a_stopped_monitor_is_shown_stopped_with_the_values_greyed(run, open_ses
 
 def test_the_status_tab_says_connection_lost_and_comes_back_live(run, open_session, qtbot):
     async def scenario():
-        session, win = await _main(open_session, qtbot)
-        item = await session.add(PPPOE, {"name": "pppoe-out1", "interface": "ether1", "user": "u",
-                                        "password": "p", "disabled": "no"})
-        dialog = win.open_item(PPPOE, item)
-        status = dialog.live.status
-        dialog.tabs.setCurrentWidget(status)
-        await until(lambda: status.live, what="the first sample")
+        session, win = await main_window(open_session, qtbot)
+        item, status = await _live_pppoe_status(session, win)
         assert not status.state_label.isVisible()
         session._client.transport.kill()
         await until(lambda: status.state_label.text() == "stopped \u2014 connection lost",
@@ -164,7 +139,7 @@ def test_the_status_tab_says_connection_lost_and_comes_back_live(run, open_sessi
 
 def test_scan_lists_the_access_concentrators_of_the_dialogs_interface(run, open_session, qtbot):
     async def scenario():
-        session, win = await _main(open_session, qtbot)
+        session, win = await main_window(open_session, qtbot)
         item = await session.add(PPPOE, {"name": "pppoe-out1", "interface": "ether2", "user": "u"})
         dialog = win.open_item(PPPOE, item)
         await until(lambda: dialog.editors["interface"].value() == "ether2", what="the item's values")
@@ -192,13 +167,8 @@ def test_a_monitor_whose_samples_stop_coming_is_marked_stale(run, open_session, 
     async def scenario():
         import os
         import signal
-        session, win = await _main(open_session, qtbot)
-        item = await session.add(PPPOE, {"name": "pppoe-out1", "interface": "ether1", "user": "u",
-                                        "password": "p", "disabled": "no"})
-        dialog = win.open_item(PPPOE, item)
-        status = dialog.live.status
-        dialog.tabs.setCurrentWidget(status)
-        await until(lambda: status.live, what="the first sample")
+        session, win = await main_window(open_session, qtbot)
+        item, status = await _live_pppoe_status(session, win)
         pidfile = next(open_session.state_dir.rglob("daemon.pid"))
         daemon = int(pidfile.read_text().split()[0])
         os.kill(daemon, signal.SIGSTOP)  # the router's agent hangs: no more samples, the connection stays
@@ -216,7 +186,7 @@ def test_a_monitor_whose_samples_stop_coming_is_marked_stale(run, open_session, 
 
 def test_the_tables_scan_button_lists_what_answers_on_the_selected_clients_interface(run, open_session, qtbot):
     async def scenario():
-        session, win = await _main(open_session, qtbot)
+        session, win = await main_window(open_session, qtbot)
         item = await session.add(PPPOE, {"name": "pppoe-out1", "interface": "ether3", "user": "u"})
         window = win.open_path(PPPOE)
         pane = window.pane(PPPOE)

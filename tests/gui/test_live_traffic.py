@@ -8,19 +8,10 @@ from __future__ import annotations
 
 import asyncio
 
-from tests.gui.conftest import until
+from tests.gui.conftest import main_window, poll, until
 from winbox_py.backend.livestats import parse_rate
 from winbox_py.qt import Qt, is_alive
 from winbox_py.views.trafficgraph import RX_COLOR, TX_COLOR, TrafficWindow
-
-
-async def _main(open_session, qtbot):
-    from winbox_py.views.mainwindow import MainWindow
-    session = await open_session()
-    win = MainWindow(session, "demo")
-    qtbot.addWidget(win)
-    win.show()
-    return session, win
 
 
 async def _interfaces(win):
@@ -53,7 +44,7 @@ def _colour_pixels(widget, colour) -> int:
 
 def test_rate_columns_move_every_second_and_agree_with_monitor_traffic(run, open_session, qtbot):
     async def scenario():
-        session, win = await _main(open_session, qtbot)
+        session, win = await main_window(open_session, qtbot)
         pane = await _interfaces(win)
         shown = pane.shown_columns()
         for field in ("tx-rate", "rx-rate", "tx-packet-rate", "rx-packet-rate"):
@@ -81,7 +72,7 @@ def test_rate_columns_move_every_second_and_agree_with_monitor_traffic(run, open
 
 def test_a_disabled_interface_falls_to_zero_and_rates_sort_as_numbers(run, open_session, qtbot):
     async def scenario():
-        session, win = await _main(open_session, qtbot)
+        session, win = await main_window(open_session, qtbot)
         pane = await _interfaces(win)
         ether5 = _id_of(pane, "ether5")
         await until(lambda: pane.model.value(ether5, "tx-rate") not in ("", "0 bps"), what="ether5's traffic")
@@ -100,7 +91,7 @@ def test_a_disabled_interface_falls_to_zero_and_rates_sort_as_numbers(run, open_
 
 def test_an_interface_dialog_has_a_traffic_tab_with_a_drawn_graph(run, open_session, qtbot):
     async def scenario():
-        session, win = await _main(open_session, qtbot)
+        session, win = await main_window(open_session, qtbot)
         pane = await _interfaces(win)
         ether1 = _id_of(pane, "ether1")
         dialog = win.open_item("/interface/ethernet", ether1)
@@ -120,7 +111,7 @@ def test_an_interface_dialog_has_a_traffic_tab_with_a_drawn_graph(run, open_sess
 
 def test_the_graph_window_from_the_context_menu_ends_its_stream_when_closed(run, open_session, qtbot):
     async def scenario():
-        session, win = await _main(open_session, qtbot)
+        session, win = await main_window(open_session, qtbot)
         watcher = await open_session()
         pane = await _interfaces(win)
         ether2 = _id_of(pane, "ether2")
@@ -133,10 +124,7 @@ def test_the_graph_window_from_the_context_menu_ends_its_stream_when_closed(run,
         await until(lambda: len(graph.panel.history) >= 2, what="samples in the graph window", timeout=10)
         assert [(m["item"], m["watchers"]) for m in await _traffic_monitors(watcher)] == [(ether2, 1)]
         graph.close()
-        for _ in range(100):
-            if not await _traffic_monitors(watcher):
-                break
-            await asyncio.sleep(0.05)
+        await poll(lambda: _traffic_monitors(watcher), lambda monitors: not monitors)
         assert await _traffic_monitors(watcher) == []
         win.close()
     run(scenario())
@@ -144,7 +132,7 @@ def test_the_graph_window_from_the_context_menu_ends_its_stream_when_closed(run,
 
 def test_a_stopped_graph_is_grey_and_says_so_until_the_connection_is_back(run, open_session, qtbot):
     async def scenario():
-        session, win = await _main(open_session, qtbot)
+        session, win = await main_window(open_session, qtbot)
         pane = await _interfaces(win)
         ether1 = _id_of(pane, "ether1")
         graph = pane.live.traffic(ether1)

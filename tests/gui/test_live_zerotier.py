@@ -6,27 +6,11 @@ from __future__ import annotations
 
 import asyncio
 
-from tests.gui.conftest import until
+from tests.gui.conftest import main_window, open_pane, until
 
 PEERS = "/zerotier/peer"
 MEMBERS = "/zerotier/controller/member"
 IFACES = "/zerotier/interface"
-
-
-async def _main(open_session, qtbot):
-    from winbox_py.views.mainwindow import MainWindow
-    session = await open_session()
-    win = MainWindow(session, "demo")
-    qtbot.addWidget(win)
-    win.show()
-    return session, win
-
-
-async def _pane(win, path):
-    window = win.open_path(path)
-    pane = window.pane(path)
-    await until(lambda: pane.model.loaded, what="the %s table" % path)
-    return pane
 
 
 def _select(pane, item_id: str) -> None:
@@ -36,8 +20,8 @@ def _select(pane, item_id: str) -> None:
 
 def test_the_peers_table_updates_without_user_action(run, open_session, qtbot):
     async def scenario():
-        session, win = await _main(open_session, qtbot)
-        pane = await _pane(win, PEERS)
+        session, win = await main_window(open_session, qtbot)
+        pane = await open_pane(win, PEERS)
         assert pane.model.rowCount() == 0  # the instance is disabled on a new router
         assert pane.shown_columns()[1:6] == ["instance", "zt-address", "latency", "role", "path"]
         await session.enable("/zerotier", ["zt1"])
@@ -60,14 +44,14 @@ def test_the_peers_table_updates_without_user_action(run, open_session, qtbot):
 
 def test_members_are_authorized_from_the_table_and_the_network_status_follows(run, open_session, qtbot):
     async def scenario():
-        session, win = await _main(open_session, qtbot)
+        session, win = await main_window(open_session, qtbot)
         await session.enable("/zerotier", ["zt1"])
         ctrl = await session.add("/zerotier/controller", {"instance": "zt1", "name": "home", "private": "yes",
                                                           "ip-range": "172.27.27.10-172.27.27.20",
                                                           "routes": "172.27.27.0/24"})
         network = (await session.get("/zerotier/controller", ctrl))["network"]
-        ifaces = await _pane(win, IFACES)
-        members = await _pane(win, MEMBERS)
+        ifaces = await open_pane(win, IFACES)
+        members = await open_pane(win, MEMBERS)
         assert members.live.authorize_action is not None and members.live.deauthorize_action is not None
         assert ifaces.live.authorize_action is None  # only where items can be authorized
         toolbar = [a.text() for a in members.toolbar.actions()]
@@ -96,8 +80,8 @@ def test_members_are_authorized_from_the_table_and_the_network_status_follows(ru
 
 def test_a_table_whose_stream_fails_is_shown_stopped(run, open_session, qtbot):
     async def scenario():
-        session, win = await _main(open_session, qtbot)
-        pane = await _pane(win, PEERS)
+        session, win = await main_window(open_session, qtbot)
+        pane = await open_pane(win, PEERS)
         assert pane.view.isEnabled()
         # the agent ends the listing with an error: here it is told to by a cancel the table did not send
         stream = pane.feed.stream

@@ -6,27 +6,11 @@ from __future__ import annotations
 
 import pytest
 
-from tests.gui.conftest import until
+from tests.gui.conftest import main_window, open_pane, until
 from winbox_py.backend.settings import Settings
 from winbox_py.backend.tabledata import Rule
 from winbox_py.backend.models import STATE_ROLE
 from winbox_py.qt import Qt, QtGui, QtTest, QtWidgets, is_alive
-
-
-async def _main(open_session, qtbot, settings=None, key=None):
-    from winbox_py.views.mainwindow import MainWindow
-    session = await open_session()
-    win = MainWindow(session, "demo", settings, key)
-    qtbot.addWidget(win)
-    win.show()
-    return session, win
-
-
-async def _pane(win, path):
-    window = win.open_path(path)
-    pane = window.pane(path)
-    await until(lambda: pane.model.loaded, what="the %s table" % path)
-    return pane
 
 
 def _select(pane, item_id):
@@ -39,8 +23,8 @@ def _select(pane, item_id):
 
 def test_a_change_from_a_second_session_appears_live(run, open_session, qtbot):
     async def scenario():
-        session, win = await _main(open_session, qtbot)
-        pane = await _pane(win, "/ip/address")
+        session, win = await main_window(open_session, qtbot)
+        pane = await open_pane(win, "/ip/address")
         before = pane.model.rowCount()
         other = await open_session()  # another desktop on the same router
         item = await other.add("/ip/address", {"address": "192.0.2.1/24", "interface": "ether2"})
@@ -57,9 +41,9 @@ def test_a_change_from_a_second_session_appears_live(run, open_session, qtbot):
 
 def test_enable_and_disable_from_the_toolbar_grey_the_row(run, open_session, qtbot):
     async def scenario():
-        session, win = await _main(open_session, qtbot)
+        session, win = await main_window(open_session, qtbot)
         item = await session.add("/ip/address", {"address": "198.51.100.1/24", "interface": "ether3"})
-        pane = await _pane(win, "/ip/address")
+        pane = await open_pane(win, "/ip/address")
         await until(lambda: pane.model.has(item), what="the address")
         _select(pane, item)
         pane.disable_action.trigger()
@@ -78,9 +62,9 @@ def test_enable_and_disable_from_the_toolbar_grey_the_row(run, open_session, qtb
 
 def test_keyboard_insert_delete_and_comment(run, open_session, qtbot):
     async def scenario():
-        session, win = await _main(open_session, qtbot)
+        session, win = await main_window(open_session, qtbot)
         item = await session.add("/ip/pool", {"name": "lan", "ranges": "10.0.0.10-10.0.0.20"})
-        pane = await _pane(win, "/ip/pool")
+        pane = await open_pane(win, "/ip/pool")
         await until(lambda: pane.model.has(item), what="the pool")
         pane.view.setFocus()
         QtTest.QTest.keyClick(pane.view, Qt.Key_Insert)
@@ -101,17 +85,17 @@ def test_keyboard_insert_delete_and_comment(run, open_session, qtbot):
                     what="the removal")
         assert not pane.model.has(item), win.statusBar().currentMessage()
         # the agent refuses to remove a factory item: said in the status bar
-        eth = await _pane(win, "/interface/ethernet")
+        eth = await open_pane(win, "/interface/ethernet")
         assert not eth.remove_action.isEnabled()  # ethernet ports cannot be removed at all
     run(scenario())
 
 
 def test_filter_stack_quick_find_and_sort(run, open_session, qtbot):
     async def scenario():
-        session, win = await _main(open_session, qtbot)
+        session, win = await main_window(open_session, qtbot)
         for n, iface in ((1, "ether2"), (2, "ether3"), (3, "ether2"), (10, "ether4")):
             await session.add("/ip/address", {"address": "10.1.%d.1/24" % n, "interface": iface})
-        pane = await _pane(win, "/ip/address")
+        pane = await open_pane(win, "/ip/address")
         await until(lambda: pane.model.total >= 4, what="the addresses")
         addr = pane.model.column_of("address")
         iface = pane.model.column_of("interface")
@@ -159,8 +143,8 @@ def test_column_choices_are_remembered_per_router(run, open_session, qtbot, tmp_
     settings = Settings(tmp_path / "layout.json")
 
     async def scenario():
-        session, win = await _main(open_session, qtbot, settings, "admin@192.0.2.1")
-        pane = await _pane(win, "/ip/address")
+        session, win = await main_window(open_session, qtbot, settings, "admin@192.0.2.1")
+        pane = await open_pane(win, "/ip/address")
         assert pane.shown_columns() == [".flags", "address", "network", "interface", "comment"]
         menu = pane.column_menu()
         broadcast = next(a for a in menu.actions() if a.text() == "Broadcast")
@@ -186,7 +170,7 @@ def test_column_choices_are_remembered_per_router(run, open_session, qtbot, tmp_
 
 def test_the_menu_tree_has_winbox_branches_and_search(run, open_session, qtbot):
     async def scenario():
-        session, win = await _main(open_session, qtbot)
+        session, win = await main_window(open_session, qtbot)
         labels = win.tree.labels()
         for expected in ["Interfaces", "WireGuard", "Bridge", "PPP", "IP", "IPv6", "System", "MetaROUTER",
                          "ZeroTier", "Log", "New Terminal"]:
@@ -219,7 +203,7 @@ def test_the_menu_tree_has_winbox_branches_and_search(run, open_session, qtbot):
 
 def test_the_terminal_runs_router_commands(run, open_session, qtbot):
     async def scenario():
-        session, win = await _main(open_session, qtbot)
+        session, win = await main_window(open_session, qtbot)
         term = win.open_entry(win.tree.entry("New Terminal")).terminal
         await term.run("/system identity set name=lab-router")
         await term.run("/system identity print")
@@ -236,8 +220,8 @@ def test_the_terminal_runs_router_commands(run, open_session, qtbot):
 
 def test_a_dropped_connection_clears_the_tables_and_reconnects(run, open_session, qtbot):
     async def scenario():
-        session, win = await _main(open_session, qtbot)
-        pane = await _pane(win, "/interface")
+        session, win = await main_window(open_session, qtbot)
+        pane = await open_pane(win, "/interface")
         assert pane.model.rowCount() >= 5
         transport = session._client.transport
         transport.kill()
@@ -252,10 +236,10 @@ def test_a_dropped_connection_clears_the_tables_and_reconnects(run, open_session
 def test_a_monitor_command_streams_into_its_window_until_closed(run, open_session, qtbot):
     async def scenario():
         from winbox_py.views.commandwindow import CommandWindow
-        session, win = await _main(open_session, qtbot)
+        session, win = await main_window(open_session, qtbot)
         item = await session.add("/interface/pppoe-client", {"name": "pppoe-out1", "interface": "ether1",
                                                             "user": "u", "disabled": "no"})
-        pane = await _pane(win, "/interface/pppoe-client")
+        pane = await open_pane(win, "/interface/pppoe-client")
         await until(lambda: pane.model.has(item), what="the client")
         _select(pane, item)
         pane.command_buttons["monitor"].click()
