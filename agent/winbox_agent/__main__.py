@@ -97,6 +97,10 @@ def main(argv: Optional[List[str]] = None) -> int:
         from . import install
         return install.main(args, args.state_dir)
     state_dir = os.path.abspath(args.state_dir or default_state_dir(args.driver))
+    if args.command == "cli" and os.environ.get("WINBOX_AGENT_LINK_FD"):
+        # a New Terminal of a running agent (proto/terminal.py): through its link, never beside it
+        from .cli import remote
+        return remote.run(state_dir, args.script, args.json, user=args.user)
     if args.command == "bridge":
         from .proto import bridge
         return bridge.main(state_dir, args.driver, args.seed, lambda: _options(args))

@@ -136,6 +136,8 @@ class Interpreter:
         self.cwd = self.root
         self.numbers: Dict[str, List[str]] = {}
         self.stop_stream: Callable[[], bool] = lambda: False
+        # set by a terminal (op cli ``streams``): stream commands are handed to it instead of run here
+        self.on_stream: Optional[Callable[[str, str, Optional[str], Dict[str, str]], None]] = None
         # the interpreter of a MetaROUTER guest while its console is open
         self.guest: Optional["Interpreter"] = None
 
@@ -579,6 +581,8 @@ class Interpreter:
             else:
                 raise RouterError("unexpected argument %s" % w.text, "argument")
         once = args.get("once") == "yes"
+        if cmd.stream and not once and not self.json_mode and self.on_stream is not None:
+            return self.on_stream(m.path, name, item, dict(args))
         rows = self.router.command(m.path, name, item, args)
         if getattr(rows, "console_router", None) is not None:
             return self.enter_console(rows)

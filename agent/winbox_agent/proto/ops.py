@@ -16,6 +16,7 @@ from .feeds import send_rows
 from .messages import get_bool, get_number, get_str, get_str_dict, get_str_list
 from .monitors import printed
 from .safemode import OPS as SAFE_MODE_OPS
+from .terminal import OPS as TERMINAL_OPS
 
 
 def _router(conn: Any) -> Any:
@@ -254,6 +255,10 @@ def op_cli(conn: Any, msg: Dict[str, Any]) -> Dict[str, Any]:
     interp.out = lines.append
     interp.json_mode = bool(msg.get("json"))
     quit_ = False
+    streams: List[Dict[str, Any]] = []
+    if get_bool(msg, "streams"):        # an interactive terminal runs stream commands itself (op command)
+        interp.on_stream = lambda path, name, item, args: streams.append(
+            {"path": path, "command": name, "item": item, "args": args})
     try:
         interp.run_line(line)
     except CliError as exc:
@@ -262,9 +267,14 @@ def op_cli(conn: Any, msg: Dict[str, Any]) -> Dict[str, Any]:
         quit_ = True
     finally:
         interp.out = lambda text: None
+        interp.on_stream = None
     result: Dict[str, Any] = {"output": "\n".join(lines), "path": interp.cwd.path}
     if quit_:
         result["quit"] = True
+    if streams:
+        result["stream"] = streams[0]
+    if get_bool(msg, "prompt"):
+        result["prompt"] = interp.prompt()
     return result
 
 
@@ -307,3 +317,4 @@ OPS = {
 }
 
 OPS.update(SAFE_MODE_OPS)          # safe-mode, check-impact
+OPS.update(TERMINAL_OPS)           # terminal, terminal-input, terminal-resize
