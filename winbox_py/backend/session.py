@@ -23,6 +23,7 @@ about one window (2 MiB) instead of filling memory.
 from __future__ import annotations
 
 import asyncio
+import base64
 import logging
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
@@ -30,7 +31,7 @@ from typing import Any
 
 from .rpc import PROTOCOL, RpcClient, RpcError
 
-__all__ = ["RpcError", "Session", "Stream", "PROTOCOL"]
+__all__ = ["RpcError", "Session", "Stream", "TerminalStream", "PROTOCOL"]
 
 log = logging.getLogger(__name__)
 
@@ -221,6 +222,63 @@ class Stream:
     async def collect(self) -> list:
         """Every item until the stream ends (finite streams)."""
         return [item async for item in self]
+
+
+class TerminalStream:
+    """A New Terminal on the device (op ``terminal``): the agent's command
+    line on a pty.  Async iteration gives the bytes it writes (for a VT100
+    screen); it ends when the shell exits, is cancelled, or the connection
+    drops (not resumed: a new terminal is a new shell).
+
+    Attributes:
+        pid: the shell's process id on the device, once the agent said it.
+        closed / error: as for :class:`Stream`.
+    """
+
+    INPUT_CHUNK = 4096
+
+    def __init__(self, session: Session, cols: int, rows: int):
+        self.session = session
+        self.pid: int | None = None
+        self._stream = session._stream("terminal", {"cols": int(cols), "rows": int(rows)}, "terminal", False)
+
+    @property
+    def closed(self) -> bool:
+        return self._stream.closed
+
+    @property
+    def error(self) -> RpcError | None:
+        return self._stream.error
+
+    def __aiter__(self) -> TerminalStream:
+        return self
+
+    async def __anext__(self) -> bytes:
+        while True:
+            item = await self._stream.__anext__()
+            if "pid" in item:
+                self.pid = int(item["pid"])
+            elif "data" in item:
+                return base64.b64decode(item["data"])
+
+    async def _request(self, op: str, **fields: Any) -> None:
+        if self._stream.closed or self._stream._finished:
+            raise RpcError("missing", "the terminal has ended")
+        await self.session._call(op, stream=self._stream._rid, **fields)
+
+    async def write(self, data: bytes) -> None:
+        """Send keystrokes (bytes as a VT100 keyboard sends them)."""
+        for at in range(0, len(data), self.INPUT_CHUNK):
+            chunk = data[at:at + self.INPUT_CHUNK]
+            await self._request("terminal-input", data=base64.b64encode(chunk).decode("ascii"))
+
+    async def resize(self, cols: int, rows: int) -> None:
+        """The window's size in characters changed."""
+        await self._request("terminal-resize", cols=int(cols), rows=int(rows))
+
+    async def cancel(self) -> None:
+        """Close it: the agent kills the shell and closes the pty."""
+        await self._stream.cancel()
 
 
 class Session:
@@ -488,6 +546,13 @@ class Session:
         result = await self._call("cli", line=line)
         self.cli_path = result.get("path", self.cli_path)
         return result.get("output", "")
+
+    def terminal(self, cols: int = 80, rows: int = 24) -> TerminalStream:
+        """A New Terminal: the router's command line on a pty over this
+        connection (needs the agent's ``terminal`` capability)."""
+        if "terminal" not in self.capabilities:
+            raise RpcError("missing", "this agent has no terminal (it is older); the line mode is used instead")
+        return TerminalStream(self, cols, rows)
 
     async def stats(self) -> dict:
         """The agent's diagnostics: connections, buffers, feeds, monitors."""

@@ -1,0 +1,206 @@
+"""New Terminal through a real daemon: the agent's command line on a pty,
+typed into and read from over the protocol (op ``terminal``).
+
+What a user at the terminal would notice: the RouterOS prompt and the output
+of what they type, changes that reach the configuration, Ctrl-C stopping a
+running monitor, closing the window ending the shell on the device, and a
+``read`` login's terminal refusing changes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+
+import pytest
+
+from tests.support.skips import require_root
+from winbox_py.backend.session import RpcError, Session
+from winbox_py.backend.transport import LocalTransport
+
+
+class Screen:
+    """What a terminal printed so far (read by a background task)."""
+
+    def __init__(self, term):
+        self.term = term
+        self.data = b""
+        self.task = asyncio.ensure_future(self._read())
+
+    async def _read(self):
+        async for chunk in self.term:
+            self.data += chunk
+
+    @property
+    def text(self) -> str:
+        return self.data.decode("utf-8", "replace").replace("\r\n", "\n")
+
+    async def wait_for(self, needle: str, after: int = 0, timeout: float = 15.0) -> int:
+        """Until ``needle`` shows up past character ``after``; returns where it ends."""
+        deadline = time.monotonic() + timeout
+        while True:
+            at = self.text.find(needle, after)
+            if at >= 0:
+                return at + len(needle)
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{needle!r} did not appear; the terminal shows:\n{self.text[after:]}")
+            if self.task.done():
+                raise AssertionError(f"the terminal ended before {needle!r}; it showed:\n{self.text}")
+            await asyncio.sleep(0.02)
+
+    async def type(self, keys: str | bytes) -> None:
+        await self.term.write(keys.encode() if isinstance(keys, str) else keys)
+
+    async def close(self):
+        await self.term.cancel()
+        await asyncio.wait_for(self.task, 10)
+
+
+def _gone(pid: int, timeout: float = 5.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with open(f"/proc/{pid}/stat") as fh:
+                if fh.read().rsplit(")", 1)[1].split()[0] in ("Z", "X"):
+                    return True
+        except FileNotFoundError:
+            return True
+        time.sleep(0.05)
+    return False
+
+
+async def _open(state_dir, login: str = "") -> Session:
+    """A desktop through a bridge; ``login``: the person behind sudo (SUDO_USER as root)."""
+    async def reopen():
+        return await LocalTransport.start(["--driver", "sim", "--state-dir", str(state_dir), "--seed", "1",
+                                           "bridge"], env={"SUDO_USER": login})
+    return await Session.over(await reopen(), reopen=reopen)
+
+
+def test_the_terminal_shows_the_prompt_and_runs_commands(arun, start_daemon):
+    d = start_daemon()
+
+    async def go():
+        s = await _open(d.state_dir)
+        assert "terminal" in s.capabilities
+        login = s.facts["login"]
+        screen = Screen(s.terminal(80, 24))
+        end = await screen.wait_for(f"[{login}@MikroTik] > ")
+        await screen.type("/system identity print\r")
+        end = await screen.wait_for("name: MikroTik", end)
+        await screen.type("/ip pool add name=t ranges=10.0.0.1-10.0.0.2\r")
+        await screen.wait_for(f"[{login}@MikroTik] > ", end)
+        for _ in range(100):
+            pools = await s.print("/ip/pool")
+            if any(p["name"] == "t" for p in pools):
+                break
+            await asyncio.sleep(0.05)
+        assert [p["ranges"] for p in pools if p["name"] == "t"] == ["10.0.0.1-10.0.0.2"]
+        # the menu level shows in the prompt; a bad line says why and the shell goes on
+        await screen.type("/ip address\r")
+        end = await screen.wait_for(f"[{login}@MikroTik] /ip address> ", end)
+        await screen.type("add address=bogus interface=ether1\r")
+        end = await screen.wait_for("failure: ", end)
+        await screen.wait_for("address", end)
+        await screen.close()
+        await s.close()
+    arun(go())
+
+
+def test_ctrl_c_stops_a_running_monitor_and_the_shell_goes_on(arun, start_daemon):
+    d = start_daemon()
+
+    async def go():
+        s = await _open(d.state_dir)
+        screen = Screen(s.terminal(100, 30))
+        end = await screen.wait_for("> ")
+        await screen.type("/interface monitor-traffic ether1\r")
+        end = await screen.wait_for("rx-bits-per-second", end)
+        end = await screen.wait_for("rx-bits-per-second", end)      # a second sample: it keeps going
+        assert (await s.stats())["monitors"], "the monitor runs in the agent while the terminal shows it"
+        await screen.type(b"\x03")
+        end = await screen.wait_for("] > ", end)
+        stopped = len(screen.text)
+        for _ in range(100):
+            if not (await s.stats())["monitors"]:
+                break
+            await asyncio.sleep(0.05)
+        assert (await s.stats())["monitors"] == []
+        await asyncio.sleep(1.5)                  # no sample after the prompt came back
+        assert "rx-bits-per-second" not in screen.text[stopped:]
+        await screen.type("/system identity print\r")
+        await screen.wait_for("name: MikroTik", stopped)
+        await screen.close()
+        await s.close()
+    arun(go())
+
+
+def test_closing_the_terminal_kills_the_shell_on_the_device(arun, start_daemon):
+    d = start_daemon()
+
+    async def go():
+        s = await _open(d.state_dir)
+        term = s.terminal(80, 24)
+        screen = Screen(term)
+        await screen.wait_for("> ")
+        pid = term.pid
+        assert pid and os.path.exists(f"/proc/{pid}")
+        await screen.close()
+        assert _gone(pid), f"the terminal's process {pid} still runs after the window closed"
+        with pytest.raises(RpcError):
+            await term.write(b"/system identity print\r")
+        for _ in range(100):                           # the terminal's link to the agent goes too
+            if len((await s.stats())["connections"]) == 1:
+                break
+            await asyncio.sleep(0.05)
+        assert len((await s.stats())["connections"]) == 1
+        await s.close()
+    arun(go())
+
+
+def test_quit_ends_the_terminal_and_resize_names_the_stream(arun, start_daemon):
+    d = start_daemon()
+
+    async def go():
+        s = await _open(d.state_dir)
+        term = s.terminal(80, 24)
+        screen = Screen(term)
+        await screen.wait_for("> ")
+        await term.resize(120, 40)
+        with pytest.raises(RpcError) as err:
+            await s._call("terminal-resize", stream=9999, cols=80, rows=24)
+        assert err.value.property == "stream"
+        with pytest.raises(RpcError) as err:
+            await s._call("terminal-input", stream=term._stream._rid, data="not base64!")
+        assert err.value.property == "data"
+        pid = term.pid
+        await screen.type("/quit\r")
+        await asyncio.wait_for(screen.task, 10)      # the shell's end ends the stream
+        assert term.closed and term.error is None and _gone(pid)
+        await s.close()
+    arun(go())
+
+
+def test_a_read_logins_terminal_refuses_changes(arun, start_daemon):
+    require_root()          # the bridge takes the login from SUDO_USER only when it runs as root
+    d = start_daemon()
+
+    async def go():
+        admin = await _open(d.state_dir)
+        await admin.add("/user", {"name": "viewer", "group": "read"})
+        reader = await _open(d.state_dir, login="viewer")
+        assert reader.facts["group"] == "read"
+        screen = Screen(reader.terminal(100, 24))
+        end = await screen.wait_for("[viewer@MikroTik] > ")
+        await screen.type("/ip pool add name=t ranges=10.0.0.1-10.0.0.2\r")
+        end = await screen.wait_for("failure: ", end)
+        await screen.wait_for("> ", end)
+        assert "not enough rights: user viewer (group read) may not change /ip pool" in screen.text[end - 10:]
+        assert not [p for p in await admin.print("/ip/pool") if p["name"] == "t"]
+        await screen.type("/system identity print\r")
+        await screen.wait_for("name: MikroTik", end)          # reading is allowed
+        await screen.close()
+        await reader.close()
+        await admin.close()
+    arun(go())
