@@ -15,6 +15,7 @@ from winbox_py.qt import Qt, QtWidgets
 from winbox_py.views import jobs
 from winbox_py.views.editors import Editor, label_for, make_editor
 from winbox_py.views.errors import plain
+from winbox_py.views.layouts import buttons_beside, start_stop_close
 
 
 class CommandWindow(QtWidgets.QDialog):
@@ -49,25 +50,13 @@ class CommandWindow(QtWidgets.QDialog):
         self.table.horizontalHeader().setStretchLastSection(True)
         self.table.verticalHeader().setVisible(False)
         self.table.setEditTriggers(QtWidgets.QAbstractItemView.NoEditTriggers)
-        self.start_button = QtWidgets.QPushButton("Start", self)
-        self.stop_button = QtWidgets.QPushButton("Stop", self)
-        self.close_button = QtWidgets.QPushButton("Close", self)
-        self.stop_button.setEnabled(False)
+        self.start_button, self.stop_button, self.close_button = start_stop_close(self)
         self.status = QtWidgets.QLabel(self)
         self.status.setWordWrap(True)
-        buttons = QtWidgets.QVBoxLayout()
-        for b in (self.start_button, self.stop_button, self.close_button):
-            buttons.addWidget(b)
-        buttons.addStretch(1)
         left = QtWidgets.QVBoxLayout()
         left.addLayout(form)
         left.addWidget(self.table, 1)
-        body = QtWidgets.QHBoxLayout()
-        body.addLayout(left, 1)
-        body.addLayout(buttons)
-        layout = QtWidgets.QVBoxLayout(self)
-        layout.addLayout(body, 1)
-        layout.addWidget(self.status)
+        buttons_beside(self, left, (self.start_button, self.stop_button, self.close_button), [self.status])
         self.start_button.clicked.connect(self.start)
         self.stop_button.clicked.connect(self.stop)
         self.close_button.clicked.connect(self.close)

@@ -17,6 +17,7 @@ from winbox_py.backend.livestats import LIVE, LiveFeed
 from winbox_py.qt import Qt, QtWidgets
 from winbox_py.views import jobs
 from winbox_py.views.errors import plain
+from winbox_py.views.layouts import buttons_beside
 from winbox_py.views.livestate import LiveStateLabel, grey
 from winbox_py.views.renewdialog import RenewDialog
 
@@ -89,22 +90,12 @@ class LicenseWindow(QtWidgets.QDialog):
         self.server_button = QtWidgets.QPushButton("Server...", self)
         self.server_button.setToolTip("The account server renewals talk to (license-server, license-server-key)")
         self.server_button.setVisible(open_settings is not None)
-        buttons = QtWidgets.QVBoxLayout()
-        for b in (self.ok_button, self.generate_button, self.renew_button, self.server_button):
-            b.setMinimumWidth(120)
-            buttons.addWidget(b)
-        buttons.addStretch(1)
-        body = QtWidgets.QHBoxLayout()
-        body.addLayout(form, 1)
-        body.addLayout(buttons)
         self.message = QtWidgets.QLabel(self)
         self.message.setObjectName("license-message")
         self.message.setWordWrap(True)
         self.state_label = LiveStateLabel(self)
-        layout = QtWidgets.QVBoxLayout(self)
-        layout.addLayout(body, 1)
-        layout.addWidget(self.message)
-        layout.addWidget(self.state_label)
+        buttons_beside(self, form, (self.ok_button, self.generate_button, self.renew_button, self.server_button),
+                       [self.message, self.state_label], min_width=120)
         # the license changes now and then, not every second: silence is not staleness
         self.feed = LiveFeed(lambda: session.follow(PATH), stale_after=None, parent=self)
         self.state_label.follow(self.feed)

@@ -20,6 +20,7 @@ from typing import Any
 from winbox_py.qt import Qt, QtWidgets, Signal
 from winbox_py.views import jobs
 from winbox_py.views.errors import plain
+from winbox_py.views.layouts import buttons_beside, start_stop_close
 from winbox_py.views.livestate import DASH
 
 PATH = "/system/license"
@@ -85,28 +86,16 @@ class RenewDialog(QtWidgets.QDialog):
         form.addRow("Password:", self.password)
         form.addRow("", self.remember)
         form.addRow("Level:", self.level)
-        self.start_button = QtWidgets.QPushButton("Start", self)
-        self.stop_button = QtWidgets.QPushButton("Stop", self)
-        self.close_button = QtWidgets.QPushButton("Close", self)
-        self.stop_button.setEnabled(False)
+        self.start_button, self.stop_button, self.close_button = start_stop_close(self)
         self.start_button.setDefault(True)
-        buttons = QtWidgets.QVBoxLayout()
-        for b in (self.start_button, self.stop_button, self.close_button):
-            b.setMinimumWidth(90)
-            buttons.addWidget(b)
-        buttons.addStretch(1)
-        body = QtWidgets.QHBoxLayout()
-        body.addLayout(form, 1)
-        body.addLayout(buttons)
         self.status = QtWidgets.QLabel(self)
         self.status.setObjectName("renew-status")
         self.status.setWordWrap(True)
         self.status.setFrameShape(QtWidgets.QFrame.StyledPanel)
         self.status.setFrameShadow(QtWidgets.QFrame.Sunken)
         self.status.setMinimumHeight(24)
-        layout = QtWidgets.QVBoxLayout(self)
-        layout.addLayout(body, 1)
-        layout.addWidget(self.status)
+        buttons_beside(self, form, (self.start_button, self.stop_button, self.close_button), [self.status],
+                       min_width=90)
         self._connect_signals()
         self.resize(420, 190)
 

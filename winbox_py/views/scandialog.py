@@ -14,6 +14,7 @@ from winbox_py.backend.tabledata import title
 from winbox_py.qt import Qt, QtWidgets
 from winbox_py.views import jobs
 from winbox_py.views.errors import plain
+from winbox_py.views.layouts import buttons_beside, start_stop_close
 from winbox_py.views.livestate import DASH
 
 SCAN = "scan"
@@ -54,10 +55,7 @@ class ScanDialog(QtWidgets.QDialog):
         self.table.verticalHeader().setVisible(False)
         self.table.setEditTriggers(QtWidgets.QAbstractItemView.NoEditTriggers)
         self.table.setSelectionBehavior(QtWidgets.QAbstractItemView.SelectRows)
-        self.start_button = QtWidgets.QPushButton("Start", self)
-        self.stop_button = QtWidgets.QPushButton("Stop", self)
-        self.close_button = QtWidgets.QPushButton("Close", self)
-        self.stop_button.setEnabled(False)
+        self.start_button, self.stop_button, self.close_button = start_stop_close(self)
         self.status = QtWidgets.QLabel(self)
         self.status.setObjectName("scan-status")
         self.status.setWordWrap(True)
@@ -66,17 +64,8 @@ class ScanDialog(QtWidgets.QDialog):
         left = QtWidgets.QVBoxLayout()
         left.addLayout(form)
         left.addWidget(self.table, 1)
-        buttons = QtWidgets.QVBoxLayout()
-        for b in (self.start_button, self.stop_button, self.close_button):
-            b.setMinimumWidth(90)
-            buttons.addWidget(b)
-        buttons.addStretch(1)
-        body = QtWidgets.QHBoxLayout()
-        body.addLayout(left, 1)
-        body.addLayout(buttons)
-        layout = QtWidgets.QVBoxLayout(self)
-        layout.addLayout(body, 1)
-        layout.addWidget(self.status)
+        buttons_beside(self, left, (self.start_button, self.stop_button, self.close_button), [self.status],
+                       min_width=90)
         self.start_button.clicked.connect(self.start)
         self.stop_button.clicked.connect(self.stop)
         self.close_button.clicked.connect(self.close)
