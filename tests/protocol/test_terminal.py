@@ -10,7 +10,10 @@ running monitor, closing the window ending the shell on the device, and a
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import os
+import struct
+import termios
 import time
 
 import pytest
@@ -55,6 +58,16 @@ class Screen:
     async def close(self):
         await self.term.cancel()
         await asyncio.wait_for(self.task, 10)
+
+
+def _pty_size(pid: int) -> tuple[int, int]:
+    """(rows, columns) of the terminal a process on this machine has as its stdin."""
+    fd = os.open(f"/proc/{pid}/fd/0", os.O_RDONLY | os.O_NOCTTY)
+    try:
+        rows, cols, _, _ = struct.unpack("HHHH", fcntl.ioctl(fd, termios.TIOCGWINSZ, b"\0" * 8))
+    finally:
+        os.close(fd)
+    return rows, cols
 
 
 def _gone(pid: int, timeout: float = 5.0) -> bool:
@@ -167,7 +180,9 @@ def test_quit_ends_the_terminal_and_resize_names_the_stream(arun, start_daemon):
         term = s.terminal(80, 24)
         screen = Screen(term)
         await screen.wait_for("> ")
+        assert _pty_size(term.pid) == (24, 80)
         await term.resize(120, 40)
+        assert _pty_size(term.pid) == (40, 120)
         with pytest.raises(RpcError) as err:
             await s._call("terminal-resize", stream=9999, cols=80, rows=24)
         assert err.value.property == "stream"
