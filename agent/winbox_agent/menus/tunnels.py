@@ -96,6 +96,31 @@ CLIENT_FLAGS = [FLAG_DISABLED, FLAG_RUNNING, FLAG_INVALID]
 SERVER_FLAGS = [FLAG_DISABLED]
 
 
+def _ppp_client(service, title, props, columns, commands=(), doc=None):
+    """The /interface/<service>-client menu of a tunnel client: ``props``, then
+    disabled (yes when added), comment and the link's status; its interfaces are
+    <service>-out1, -out2..., monitored with ``monitor``."""
+    return menu("/interface/%s-client" % service, [
+        *props,
+        disabled_prop(True),
+        comment_prop(),
+        *_status_props(),
+    ], interface_type="%s-out" % service, default_name="%s-out{n}" % service, title="%s Client" % title,
+        group="PPP", flags=CLIENT_FLAGS, columns=columns, commands=[_monitor("%s client" % title), *commands],
+        doc=doc or "%s client interfaces (disabled by default)." % title)
+
+
+def _ppp_server_basics(service):
+    """enabled, authentication (mschap1, mschap2) and default-profile
+    (default-encryption) of the /interface/<service>-server/server menu."""
+    return [
+        Prop("enabled", Bool(), default=False, doc="Whether the %s server is enabled." % service),
+        Prop("authentication", Flags(*AUTH_SERVER), default=["mschap1", "mschap2"],
+             doc="Authentication methods the server accepts."),
+        Prop("default-profile", PROFILE_REF, default="default-encryption", doc="Profile for users without their own."),
+    ]
+
+
 def _interface_type(router, item_id):
     path = router.store.path_of(item_id)
     m = router.schema.get(path) if path else None
@@ -186,7 +211,7 @@ menu("/interface/pppoe-server/server", [
 _L2TPV3_COOKIE = Enum("0", "4-bytes", "8-bytes")
 _DIGEST = Enum("md5", "none", "sha1")
 
-menu("/interface/l2tp-client", [
+_ppp_client("l2tp", "L2TP", [
     Prop("name", Name(), doc="Name of the interface."),
     *_link_props(1450),
     Prop("connect-to", Host(), required=True, tab=DIAL,
@@ -212,18 +237,10 @@ menu("/interface/l2tp-client", [
     Prop("l2tpv3-digest-hash", _DIGEST, default="md5", tab="L2TPv3", doc="Hash function of L2TPv3."),
     Prop("l2tpv3-circuit-id", Str(max_len=64), default="", tab="L2TPv3",
          doc="Virtual circuit id binding one end of the L2TPv3 control channel."),
-    disabled_prop(True),
-    comment_prop(),
-    *_status_props(),
-], interface_type="l2tp-out", default_name="l2tp-out{n}", title="L2TP Client", group="PPP", flags=CLIENT_FLAGS,
-    columns=["name", "connect-to", "user", "profile", "status", "uptime"], commands=[_monitor("L2TP client")],
-    doc="L2TP client interfaces (disabled by default).")
+], columns=["name", "connect-to", "user", "profile", "status", "uptime"])
 
 menu("/interface/l2tp-server/server", [
-    Prop("enabled", Bool(), default=False, doc="Whether the L2TP server is enabled."),
-    Prop("authentication", Flags(*AUTH_SERVER), default=["mschap1", "mschap2"],
-         doc="Authentication methods the server accepts."),
-    Prop("default-profile", PROFILE_REF, default="default-encryption", doc="Profile for users without their own."),
+    *_ppp_server_basics("L2TP"),
     *_link_props(1450),
     _keepalive(30, doc="Seconds without packets after which keepalives are sent; five missed replies disconnect."),
     Prop("use-ipsec", Enum("no", "yes", "require"), default="no",
@@ -289,7 +306,7 @@ _OVPN_CIPHERS = ("null", "aes128-cbc", "aes128-gcm", "aes192-cbc", "aes192-gcm",
                  "blowfish128")
 
 
-menu("/interface/ovpn-client", [
+_ppp_client("ovpn", "OVPN", [
     Prop("name", Name(), doc="Name of the interface."),
     Prop("mac-address", Mac(), default=_generated_mac, doc="MAC address (generated when not given)."),
     Prop("max-mtu", Int(64, 65535), default=1500, doc="Maximum Transmission Unit."),
@@ -309,12 +326,8 @@ menu("/interface/ovpn-client", [
     Prop("use-peer-dns", Bool(), default=False, tab=DIAL, doc="Use the DNS servers the server pushes."),
     Prop("add-default-route", Bool(), default=False, tab=DIAL, doc="Add a default route through the tunnel."),
     Prop("route-nopull", Bool(), default=False, tab=DIAL, doc="Ignore routes the server pushes."),
-    disabled_prop(True),
-    comment_prop(),
-    *_status_props(),
-], interface_type="ovpn-out", default_name="ovpn-out{n}", title="OVPN Client", group="PPP", flags=CLIENT_FLAGS,
-    columns=["name", "connect-to", "port", "user", "status", "uptime"],
-    commands=[_monitor("OVPN client"), Command("import-ovpn-configuration", args=[
+], columns=["name", "connect-to", "port", "user", "status", "uptime"],
+    commands=[Command("import-ovpn-configuration", args=[
         Prop("file-name", Str(max_len=255), required=True, doc=".ovpn file (in the router's files, or a full path)."),
         Prop("ovpn-user", Str(max_len=27), doc="User name for the new interface."),
         Prop("ovpn-password", Str(max_len=1000), secret=True, doc="Password for the new interface."),
@@ -361,7 +374,7 @@ menu("/interface/ovpn-server/server", [
 
 # -- PPTP --------------------------------------------------------------------------------------
 
-menu("/interface/pptp-client", [
+_ppp_client("pptp", "PPTP", [
     Prop("name", Name(), doc="Name of the interface."),
     *_link_props(1450),
     Prop("connect-to", Host(), required=True, tab=DIAL, doc="Address of the PPTP server."),
@@ -370,18 +383,10 @@ menu("/interface/pptp-client", [
     _keepalive(60),
     *_route_props(1),
     Prop("allow", Flags(*AUTH_CLIENT), default=list(AUTH_CLIENT), tab=DIAL, doc="Allowed authentication methods."),
-    disabled_prop(True),
-    comment_prop(),
-    *_status_props(),
-], interface_type="pptp-out", default_name="pptp-out{n}", title="PPTP Client", group="PPP", flags=CLIENT_FLAGS,
-    columns=["name", "connect-to", "user", "profile", "status", "uptime"], commands=[_monitor("PPTP client")],
-    doc="PPTP client interfaces (disabled by default).")
+], columns=["name", "connect-to", "user", "profile", "status", "uptime"])
 
 menu("/interface/pptp-server/server", [
-    Prop("enabled", Bool(), default=False, doc="Whether the PPTP server is enabled."),
-    Prop("authentication", Flags(*AUTH_SERVER), default=["mschap1", "mschap2"],
-         doc="Authentication methods the server accepts."),
-    Prop("default-profile", PROFILE_REF, default="default-encryption", doc="Profile for users without their own."),
+    *_ppp_server_basics("PPTP"),
     _keepalive(30, doc="Seconds without packets after which keepalives are sent; five missed replies disconnect."),
     *_link_props(1450),
 ], single=True, title="PPTP Server", group="PPP", doc="The router's PPTP server.")
@@ -391,7 +396,7 @@ menu("/interface/pptp-server/server", [
 
 _SSTP_CIPHERS = ("aes256-gcm-sha384", "aes256-sha")
 
-menu("/interface/sstp-client", [
+_ppp_client("sstp", "SSTP", [
     Prop("name", Name(), doc="Name of the interface."),
     *_link_props(1460, note=" Table default 1460 (the Quick Example's print shows 1500)."),
     Prop("connect-to", Host(), required=True, tab=DIAL, doc="Address of the SSTP server."),
@@ -414,12 +419,7 @@ menu("/interface/sstp-client", [
     *_route_props(None, doc_extra=" Table default empty."),
     Prop("authentication", Flags(*AUTH_SERVER), default=list(AUTH_SERVER), tab=DIAL,
          doc="Allowed authentication methods (default all)."),
-    disabled_prop(True),
-    comment_prop(),
-    *_status_props(),
-], interface_type="sstp-out", default_name="sstp-out{n}", title="SSTP Client", group="PPP", flags=CLIENT_FLAGS,
-    columns=["name", "connect-to", "port", "user", "status", "uptime"], commands=[_monitor("SSTP client")],
-    doc="SSTP client interfaces (disabled by default).")
+], columns=["name", "connect-to", "port", "user", "status", "uptime"])
 
 menu("/interface/sstp-server/server", [
     Prop("enabled", Bool(), default=False, doc="Whether the SSTP server is enabled."),
