@@ -213,8 +213,8 @@ def test_the_terminal_runs_router_commands(run, open_session, qtbot):
         await term.run("add address=bogus interface=ether1")
         assert "failure" in term.term.text() or "not" in term.term.text()
         term.line = ""
-        QtTest.QTest.keyClick(term, Qt.Key_Up)
-        assert term.line == "add address=bogus interface=ether1"
+        QtTest.QTest.keyClick(term, Qt.Key_Up)      # the device's shell recalls it (a round trip)
+        await until(lambda: term.line == "add address=bogus interface=ether1", what="Up to recall the last line")
     run(scenario())
 
 
