@@ -35,26 +35,26 @@ def daemon(tmp_path):
         os.kill(pid, signal.SIGTERM)
     except ProcessLookupError:
         return
-    deadline = time.monotonic() + 20
+    if not _gone(pid):
+        os.kill(pid, signal.SIGKILL)
+
+
+def _gone(pid: int, seconds: float = 20) -> bool:
+    """Whether process ``pid`` ends within ``seconds``."""
+    deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         try:
             os.kill(pid, 0)
         except ProcessLookupError:
-            return
+            return True
         time.sleep(0.05)
-    os.kill(pid, signal.SIGKILL)
+    return False
 
 
 def stop(pid: int) -> None:
     os.kill(pid, signal.SIGTERM)
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return
-        time.sleep(0.05)
-    raise AssertionError("daemon did not stop")
+    if not _gone(pid):
+        raise AssertionError("daemon did not stop")
 
 
 def pools(state: Path) -> list:

@@ -287,6 +287,25 @@ def _listing(router: Router) -> Dict[str, List[Dict[str, Any]]]:
     return result
 
 
+def _assert_export_reproduces(router: Router, fresh_state: Path) -> None:
+    """``/export show-sensitive`` of ``router`` (closed after) runs on a factory
+    device in ``fresh_state`` and gives the same items in every menu."""
+    out: List[str] = []
+    Interpreter(router, out=out.append).run_script("/export show-sensitive")
+    script = "\n".join(out)
+    want = _listing(router)
+    router.close()
+    fresh = Router(str(fresh_state), seed=2)
+    try:
+        Interpreter(fresh, out=lambda text: None).run_script(script)
+    except Exception as exc:
+        pytest.fail("the export does not run on a factory device: %s\n--- export ---\n%s" % (exc, script))
+    got = _listing(fresh)
+    fresh.close()
+    for path in want:
+        assert got[path] == want[path], "%s differs after export + import\n--- export ---\n%s" % (path, script)
+
+
 @pytest.mark.slow
 def test_export_of_every_menu_runs_on_a_factory_device_and_gives_the_same_config(tmp_path):
     router = Router(str(tmp_path / "a"), seed=1)
@@ -296,21 +315,7 @@ def test_export_of_every_menu_runs_on_a_factory_device_and_gives_the_same_config
         if m.can_add:
             made = [it for it in router.store.items(m.path) if not it.get(".factory")]
             assert made, "%s: no item could be made (dropped: %s)" % (m.path, f.dropped)
-    out: List[str] = []
-    Interpreter(router, out=out.append).run_script("/export show-sensitive")
-    script = "\n".join(out)
-    want = _listing(router)
-    router.close()
-
-    fresh = Router(str(tmp_path / "b"), seed=2)
-    try:
-        Interpreter(fresh, out=lambda text: None).run_script(script)
-    except Exception as exc:
-        pytest.fail("the export does not run on a factory device: %s\n--- export ---\n%s" % (exc, script))
-    got = _listing(fresh)
-    fresh.close()
-    for path in want:
-        assert got[path] == want[path], "%s differs after export + import\n--- export ---\n%s" % (path, script)
+    _assert_export_reproduces(router, tmp_path / "b")
 
 
 def _rewire(router: Router) -> int:
@@ -342,20 +347,7 @@ def test_export_orders_items_by_what_they_refer_to(tmp_path):
     router = Router(str(tmp_path / "a"), seed=1)
     fill(router)
     assert _rewire(router) >= 2
-    out: List[str] = []
-    Interpreter(router, out=out.append).run_script("/export show-sensitive")
-    script = "\n".join(out)
-    want = _listing(router)
-    router.close()
-    fresh = Router(str(tmp_path / "b"), seed=2)
-    try:
-        Interpreter(fresh, out=lambda text: None).run_script(script)
-    except Exception as exc:
-        pytest.fail("the export does not run on a factory device: %s\n--- export ---\n%s" % (exc, script))
-    got = _listing(fresh)
-    fresh.close()
-    for path in want:
-        assert got[path] == want[path], "%s differs after export + import\n--- export ---\n%s" % (path, script)
+    _assert_export_reproduces(router, tmp_path / "b")
 
 
 def test_export_resolves_a_cycle_of_references(tmp_path):
