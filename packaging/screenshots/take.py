@@ -10,7 +10,8 @@ captures the whole screen with ImageMagick's ``import -window root``:
 - main.png: the main window with three table windows (also copied to
   docs/screenshot-main.png);
 - dialog.png: a PPPoE client's item dialog with its tabs;
-- terminal.png: New Terminal after a few commands;
+- terminal.png: New Terminal (the device's shell on a pty) after a few commands
+  and a monitor stopped with Ctrl-C;
 - pppoe-status.png: the PPPoE client's Status tab (its monitor, live);
 - traffic.png: an interface's traffic graph window (from the table's row menu);
 - zerotier-peers.png: the ZeroTier window's Peers tab, live;
@@ -63,6 +64,27 @@ async def configure(session) -> None:
                                             "disabled": "no"})
     await s.add("/interface/pppoe-client", {"name": "pppoe-backup", "interface": "ether4", "user": "backup",
                                             "comment": "second ISP"})
+
+
+async def terminal_scene(win) -> None:
+    """New Terminal: the device's shell on a pty, a few commands, a monitor
+    stopped with Ctrl-C, and a line being typed."""
+    term_window = win.open_entry(win.tree.entry("New Terminal"))
+    term_window.parentWidget().setGeometry(120, 40, 860, 620)
+    term = term_window.terminal
+    await settle(0.5)                                       # the pty follows the window's size
+    for line in ("/system identity print", "/ip address print", "/interface pppoe-client print"):
+        await term.run(line)
+    if term.pty is not None:
+        term.send(b"/interface monitor-traffic ether1\r")
+        await settle(2.4)
+        term.send(b"\x03")
+        await settle(0.6)                                   # the prompt is back
+    term.line = "/ip route pr"
+    await settle(0.8)
+    term._render()
+    shoot("terminal.png")
+    term_window.parentWidget().close()
 
 
 async def main() -> int:
@@ -141,16 +163,7 @@ async def main() -> int:
             dialog.close()
 
             # 4. the terminal
-            term_window = win.open_entry(win.tree.entry("New Terminal"))
-            term_window.parentWidget().setGeometry(120, 60, 860, 520)
-            term = term_window.terminal
-            for line in ("/system identity print", "/ip address print", "/interface pppoe-client print"):
-                await term.run(line)
-            term.line = "/ip route pr"
-            term._render()
-            await settle(0.8)
-            shoot("terminal.png")
-            term_window.parentWidget().close()
+            await terminal_scene(win)
             await live_scenes(session, win, tmp_path)
             win.close()
             await settle(0.5)
