@@ -219,3 +219,34 @@ def test_a_read_logins_terminal_refuses_changes(arun, start_daemon):
         await reader.close()
         await admin.close()
     arun(go())
+
+
+def test_an_agent_pushed_as_a_packed_payload_opens_a_terminal_too(arun, tmp_path):
+    """Over SSH the agent runs from the packed payload (no winbox_agent on the
+    device's disk): the terminal's shell starts from that payload as well."""
+    import sys
+
+    from winbox_py.backend import bootstrap
+    from winbox_py.backend.transport import ProcessTransport
+
+    payload = bootstrap.build_payload()
+    argv = [sys.executable, "-I", "-S", "-u", "-c", bootstrap.LOADER, str(len(payload.blob)), payload.sha256, "-",
+            "--driver", "sim", "--state-dir", str(tmp_path / "state"), "--seed", "1", "serve"]
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(tmp_path)}   # no PYTHONPATH to agent/
+
+    async def go():
+        transport = await ProcessTransport.run(argv, env=env)
+        transport.writer.write(payload.blob)
+        s = await Session.over(transport)
+        screen = Screen(s.terminal(80, 24))
+        end = await screen.wait_for("@MikroTik] > ")
+        await screen.type("/system identity print\r")
+        await screen.wait_for("name: MikroTik", end)
+        pid = screen.term.pid
+        with open(f"/proc/{pid}/cmdline", "rb") as fh:
+            assert b"-m\0winbox_agent" not in fh.read()       # started from the payload, not from files
+        await screen.close()
+        assert _gone(pid)
+        await s.close()
+        await transport.wait_closed()
+    arun(go())
