@@ -11,21 +11,15 @@ from collections.abc import Iterator
 import pytest
 
 from tests.license.conftest import ENV, LicenseServer
-from tests.linux.netlab import Lab
-from tests.support.skips import require_netns, require_root
+from tests.linux.netlab import Lab, open_lab, router_and_plain_host
 
 pytestmark = [pytest.mark.root, pytest.mark.netns, pytest.mark.slow]
 
 
 @pytest.fixture
 def lab(tmp_path) -> Iterator[Lab]:
-    require_root()
-    require_netns()
-    lab = Lab(tmp_path / "lab")
-    try:
+    with open_lab(tmp_path / "lab") as lab:
         yield lab
-    finally:
-        lab.close()
 
 
 def _egress_bits(host, dev: str) -> int | None:
@@ -36,11 +30,7 @@ def _egress_bits(host, dev: str) -> int | None:
 
 
 def test_a_renewal_lifts_the_egress_limit_to_the_new_level(lab, tmp_path):
-    router, office = lab.host("r"), lab.host("s")
-    lab.link(router, "eth1", office, "eth1")
-    router.cli("/ip address add address=10.9.0.1/24 interface=eth1")
-    office.run(["ip", "link", "set", "eth1", "up"])
-    office.run(["ip", "addr", "add", "10.9.0.2/24", "dev", "eth1"])
+    router, office = router_and_plain_host(lab, ("r", "s"))
     assert router.wait_ping("10.9.0.2")
     assert _egress_bits(router, "eth1") == 10 ** 6                    # free: 1 Mbit/s
 

@@ -7,16 +7,10 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.linux.netlab import Lab
-from tests.support.skips import require_netns, require_root
+from tests.linux.netlab import Lab, open_lab
 
 
 @pytest.fixture
 def lab(tmp_path) -> Iterator[Lab]:
-    require_root()
-    require_netns()
-    lab = Lab(tmp_path)
-    try:
+    with open_lab(tmp_path) as lab:
         yield lab
-    finally:
-        lab.close()

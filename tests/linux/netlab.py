@@ -12,6 +12,7 @@ namespaces (by pid) and deletes them.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -20,8 +21,11 @@ import shutil
 import signal
 import subprocess
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+
+from tests.support.skips import require_netns, require_root
 
 REPO = Path(__file__).resolve().parents[2]
 AGENT = REPO / "agent"
@@ -253,3 +257,40 @@ class Listener:
 def connect(host: TestHost, address: str, port: int, timeout: float = 2) -> str:
     """connected | refused | timeout: how a TCP connection from ``host`` went."""
     return host.run(["python3", "-c", CONNECT, address, str(port), str(timeout)]).stdout.strip()
+
+
+@contextlib.contextmanager
+def open_lab(base: Path) -> Iterator[Lab]:
+    """A lab in ``base`` (the test is skipped without root or network
+    namespaces), closed with every process left in it at the end."""
+    require_root()
+    require_netns()
+    lab = Lab(base)
+    try:
+        yield lab
+    finally:
+        lab.close()
+
+
+def three_hosts(lab: Lab, names: tuple[str, str, str] = ("a", "r", "b")) -> tuple[TestHost, TestHost, TestHost]:
+    """a -- r -- b through their agents, each link its own /24: a 10.1.0.2 and
+    r 10.1.0.1 on eth1, r 10.2.0.1 on eth2 and b 10.2.0.2 on eth1 (no routes)."""
+    a, r, b = (lab.host(name) for name in names)
+    lab.link(a, "eth1", r, "eth1")
+    lab.link(r, "eth2", b, "eth1")
+    a.cli("/ip address add address=10.1.0.2/24 interface=eth1")
+    r.cli("/ip address add address=10.1.0.1/24 interface=eth1\n"
+          "/ip address add address=10.2.0.1/24 interface=eth2")
+    b.cli("/ip address add address=10.2.0.2/24 interface=eth1")
+    return a, r, b
+
+
+def router_and_plain_host(lab: Lab, names: tuple[str, str]) -> tuple[TestHost, TestHost]:
+    """A router (10.9.0.1 on eth1, set through its agent) linked to a host
+    configured with ip(8) only (10.9.0.2 on eth1)."""
+    router, other = lab.host(names[0]), lab.host(names[1])
+    lab.link(router, "eth1", other, "eth1")
+    router.cli("/ip address add address=10.9.0.1/24 interface=eth1")
+    other.run(["ip", "link", "set", "eth1", "up"])
+    other.run(["ip", "addr", "add", "10.9.0.2/24", "dev", "eth1"])
+    return router, other

@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from tests.linux.netlab import Listener, connect
+from tests.linux.netlab import Listener, connect, three_hosts
 
 pytestmark = [pytest.mark.root, pytest.mark.netns]
 
@@ -16,13 +16,8 @@ pytestmark = [pytest.mark.root, pytest.mark.netns]
 @pytest.fixture
 def net(lab):
     """client -- router -- server; the server has no route back to the client's net."""
-    client, router, server = lab.host("client"), lab.host("router"), lab.host("server")
-    lab.link(client, "eth1", router, "eth1")
-    lab.link(router, "eth2", server, "eth1")
-    client.cli("/ip address add address=10.1.0.2/24 interface=eth1\n/ip route add gateway=10.1.0.1")
-    router.cli("/ip address add address=10.1.0.1/24 interface=eth1\n"
-               "/ip address add address=10.2.0.1/24 interface=eth2")
-    server.cli("/ip address add address=10.2.0.2/24 interface=eth1")
+    client, router, server = three_hosts(lab, ("client", "router", "server"))
+    client.cli("/ip route add gateway=10.1.0.1")
     assert client.wait_ping("10.1.0.1") and router.wait_ping("10.2.0.2")
     return client, router, server
 

@@ -8,25 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.linux.netlab import CommandError
+from tests.linux.netlab import CommandError, three_hosts
 
 pytestmark = [pytest.mark.root, pytest.mark.netns]
 
 
-def _three_hosts(lab):
-    """a -- r -- b, each link its own /24."""
-    a, r, b = lab.host("a"), lab.host("r"), lab.host("b")
-    lab.link(a, "eth1", r, "eth1")
-    lab.link(r, "eth2", b, "eth1")
-    a.cli("/ip address add address=10.1.0.2/24 interface=eth1")
-    r.cli("/ip address add address=10.1.0.1/24 interface=eth1\n"
-          "/ip address add address=10.2.0.1/24 interface=eth2")
-    b.cli("/ip address add address=10.2.0.2/24 interface=eth1")
-    return a, r, b
-
-
 def test_addresses_and_routes_carry_traffic_between_hosts(lab):
-    a, r, b = _three_hosts(lab)
+    a, r, b = three_hosts(lab)
     assert a.wait_ping("10.1.0.1"), "a cannot reach its neighbour r"
     assert not a.ping("10.2.0.2"), "a reaches b before any route exists"
 
@@ -54,7 +42,7 @@ def test_addresses_and_routes_carry_traffic_between_hosts(lab):
 
 
 def test_route_through_an_unreachable_gateway_is_inactive_until_it_is_reachable(lab):
-    a, r, b = _three_hosts(lab)
+    a, r, b = three_hosts(lab)
     a.cli("/ip route add dst-address=10.9.0.0/24 gateway=10.5.0.1")
     row = [x for x in a.rows("/ip route") if x["dst-address"] == "10.9.0.0/24"][0]
     assert row["active"] == "no", "a route through an unreachable gateway shows active"
@@ -65,7 +53,7 @@ def test_route_through_an_unreachable_gateway_is_inactive_until_it_is_reachable(
 
 
 def test_disabled_address_leaves_the_kernel_and_comes_back(lab):
-    a, r, b = _three_hosts(lab)
+    a, r, b = three_hosts(lab)
     a.cli("/ip address disable [find address=10.1.0.2/24]")
     assert not any(i["local"] == "10.1.0.2" for x in a.addrs() for i in x["addr_info"])
     a.cli("/ip address enable [find address=10.1.0.2/24]")
@@ -87,7 +75,7 @@ def test_addresses_the_host_had_are_left_alone_and_listed_dynamic(lab):
 
 
 def test_saved_configuration_is_restored_when_the_agent_starts(lab):
-    a, r, b = _three_hosts(lab)
+    a, r, b = three_hosts(lab)
     a.cli("/ip route add dst-address=10.2.0.0/24 gateway=10.1.0.1")
     b.cli("/ip route add gateway=10.2.0.1")
     assert a.wait_ping("10.2.0.2")

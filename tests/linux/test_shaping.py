@@ -7,6 +7,8 @@ import subprocess
 
 import pytest
 
+from tests.linux.netlab import router_and_plain_host
+
 pytestmark = [pytest.mark.root, pytest.mark.netns, pytest.mark.slow]
 
 SINK = r"""
@@ -68,11 +70,7 @@ def _rate(sender, receiver, seconds):
 
 
 def test_license_levels_limit_egress_per_interface(lab):
-    a, b = lab.host("a"), lab.host("b")
-    lab.link(a, "eth1", b, "eth1")
-    a.cli("/ip address add address=10.9.0.1/24 interface=eth1")
-    b.run(["ip", "link", "set", "eth1", "up"])
-    b.run(["ip", "addr", "add", "10.9.0.2/24", "dev", "eth1"])
+    a, b = router_and_plain_host(lab, ("a", "b"))
     assert a.wait_ping("10.9.0.2")
 
     # free: 1 Mbit/s
