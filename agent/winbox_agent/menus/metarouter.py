@@ -12,6 +12,7 @@ is exported (``name=vif2``) so that an export re-imports with the same names.
 """
 
 import re
+from typing import Any, Dict, Iterator, List, Optional
 
 from ..errors import RouterError
 from ..schema import FLAG_DISABLED, Command, Flag, Prop, comment_prop, disabled_prop, menu
@@ -30,6 +31,30 @@ class Size(Int):
         if isinstance(value, int):
             return "%d%s" % (value, self.unit)
         return super().format(value, ctx)
+
+
+class ConsoleSession:
+    """What a driver's ``/metarouter console`` returns: no rows, but the guest's router.
+
+    The shell sees ``console_router`` and talks to that router until the user
+    leaves (``/quit`` or Ctrl-A then Q), or runs ``command`` there and comes
+    back at once.
+
+    Attributes:
+        console_router: the guest's Router.
+        name: the virtual machine's name.
+        command: commands to run in the guest (None: an interactive session).
+        banner: lines the console prints when it connects.
+    """
+
+    def __init__(self, router: Any, name: str, command: Optional[str], banner: List[str]):
+        self.console_router = router
+        self.name = name
+        self.command = command
+        self.banner = banner
+
+    def __iter__(self) -> Iterator[Dict[str, str]]:
+        return iter(())
 
 
 def free_vif_name(router, item):

@@ -21,6 +21,7 @@ import secrets
 from typing import Any, Dict, Iterator, List, Optional
 
 from ...errors import RouterError
+from ...menus.metarouter import ConsoleSession
 from ...store import Change
 from .area import Area, Pass
 from .links import check_ifname
@@ -33,25 +34,6 @@ ETHERNET = "/interface/ethernet"
 def _mac() -> str:
     octets = [0x02] + list(secrets.token_bytes(5))
     return ":".join("%02X" % o for o in octets)
-
-
-class ConsoleSession:
-    """What ``/metarouter console`` returns: no rows, but the guest's router
-    (the shell then talks to it until ``/quit``).
-
-    Attributes:
-        console_router: the guest's Router; name: the machine's name;
-        command: commands to run there (None: interactive); banner: lines shown.
-    """
-
-    def __init__(self, router: Any, name: str, command: Optional[str], banner: List[str]):
-        self.console_router = router
-        self.name = name
-        self.command = command
-        self.banner = banner
-
-    def __iter__(self) -> Iterator[Dict[str, str]]:
-        return iter(())
 
 
 class MetaRouter(Area):

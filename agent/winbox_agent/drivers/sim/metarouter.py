@@ -20,6 +20,7 @@ import shutil
 from typing import Any, Dict, Iterator, List, Optional
 
 from ...errors import RouterError
+from ...menus.metarouter import ConsoleSession
 from ...store import Change
 from .behaviour import Behaviour
 
@@ -29,30 +30,6 @@ SHUTDOWN_SECONDS = 2.0
 FRESH_DISK_KIB = 180          # a fresh RouterOS guest
 GROWTH_KIB = 4096             # how much more it writes over its life
 UNITS = ("memory-size", "disk-size")
-
-
-class ConsoleSession:
-    """What ``/metarouter console`` returns: no rows, but the guest's router.
-
-    The shell sees ``console_router`` and talks to that router until the user
-    leaves (``/quit`` or Ctrl-A then Q), or runs ``command`` there and comes
-    back at once.
-
-    Attributes:
-        console_router: the guest's Router.
-        name: the virtual machine's name.
-        command: commands to run in the guest (None: an interactive session).
-        banner: lines the console prints when it connects.
-    """
-
-    def __init__(self, router: Any, name: str, command: Optional[str], banner: List[str]):
-        self.console_router = router
-        self.name = name
-        self.command = command
-        self.banner = banner
-
-    def __iter__(self) -> Iterator[Dict[str, str]]:
-        return iter(())
 
 
 class MetaRouter(Behaviour):
