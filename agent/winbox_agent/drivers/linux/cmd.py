@@ -91,16 +91,21 @@ class Host:
         return argv
 
     # -- running ------------------------------------------------------------------
+    def _complete(self, full: List[str], input: Optional[str], limit: float) -> subprocess.CompletedProcess:
+        """Run ``full`` (as _argv made it) to its end within ``limit`` seconds: its
+        stdout and stderr as text, ``input`` (or nothing) on its stdin."""
+        self.ran += 1
+        return subprocess.run(full, input=input, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              stdin=None if input is not None else subprocess.DEVNULL,
+                              universal_newlines=True, timeout=limit)
+
     def run(self, argv: Sequence[str], input: Optional[str] = None, timeout: Optional[float] = None,
             check: bool = True) -> str:
         """Run a command and return its stdout; raise RouterError when it fails."""
         full = self._argv(argv)
         limit = timeout or self.timeout
-        self.ran += 1
         try:
-            res = subprocess.run(full, input=input, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                 stdin=None if input is not None else subprocess.DEVNULL,
-                                 universal_newlines=True, timeout=limit)
+            res = self._complete(full, input, limit)
         except subprocess.TimeoutExpired:
             raise RouterError("`%s` did not finish within %g s" % (shown(argv), limit), "driver") from None
         except OSError as exc:
@@ -114,11 +119,8 @@ class Host:
         """Run a command and return its result whatever its exit status."""
         full = self._argv(argv)
         limit = timeout or self.timeout
-        self.ran += 1
         try:
-            res = subprocess.run(full, input=input, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                 stdin=None if input is not None else subprocess.DEVNULL,
-                                 universal_newlines=True, timeout=limit)
+            res = self._complete(full, input, limit)
         except subprocess.TimeoutExpired:
             return Result(124, "", "timed out after %g s" % limit)
         return Result(res.returncode, res.stdout, res.stderr)
