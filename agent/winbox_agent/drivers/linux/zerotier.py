@@ -220,38 +220,29 @@ class ZeroTier(Area):
         return self.service({"port": port})
 
     def _join(self, p: Pass, rec: Dict[str, Any]) -> None:
-        svc, path = self._svc(rec["port"]), "/network/%s" % rec["network"]
-        have = svc.call("GET", path)
-        if have is not None and all(have.get(k) == v for k, v in rec["settings"].items()):
-            return
-        back = {k: have.get(k) for k in rec["settings"]} if have is not None else None
-        p.journal.call("zerotier join %s" % rec["network"], lambda: svc.call("POST", path, rec["settings"]),
-                       (lambda: svc.call("POST", path, back)) if back is not None
-                       else (lambda: svc.call("DELETE", path)))
+        self._post(p, rec["port"], "/network/%s" % rec["network"], rec["settings"],
+                   "zerotier join %s" % rec["network"])
 
     def _leave(self, p: Pass, rec: Dict[str, Any]) -> None:
-        svc, path = self._svc(rec["port"]), "/network/%s" % rec["network"]
-        try:
-            have = svc.call("GET", path)
-        except ServiceDown:
-            return
-        if have is None:
-            return
-        back = {k: have.get(k) for k in rec.get("settings", {})}
-        p.journal.call("zerotier leave %s" % rec["network"], lambda: svc.call("DELETE", path),
-                       lambda: svc.call("POST", path, back))
+        self._delete(p, rec["port"], "/network/%s" % rec["network"], "zerotier leave %s" % rec["network"],
+                     keep=rec.get("settings", {}))
 
-    def _post(self, p: Pass, port: int, path: str, config: Dict[str, Any]) -> None:
+    def _post(self, p: Pass, port: int, path: str, config: Dict[str, Any], what: str = "") -> None:
+        """POST ``config`` to ``path`` unless it is there already; undone by posting
+        back what was there (or deleting what was not)."""
         svc = self._svc(port)
         have = svc.call("GET", path)
         if have is not None and all(have.get(k) == v for k, v in config.items()):
             return
         back = {k: have.get(k) for k in config} if have is not None else None
-        p.journal.call("zerotier POST %s" % path, lambda: svc.call("POST", path, config),
+        p.journal.call(what or "zerotier POST %s" % path, lambda: svc.call("POST", path, config),
                        (lambda: svc.call("POST", path, back)) if back is not None
                        else (lambda: svc.call("DELETE", path)))
 
-    def _delete(self, p: Pass, port: int, path: str) -> None:
+    def _delete(self, p: Pass, port: int, path: str, what: str = "",
+                keep: Optional[Dict[str, Any]] = None) -> None:
+        """DELETE ``path`` if it is there (and the service up); undone by posting it
+        back (only the ``keep`` keys of it when given)."""
         svc = self._svc(port)
         try:
             have = svc.call("GET", path)
@@ -259,8 +250,9 @@ class ZeroTier(Area):
             return
         if have is None:
             return
-        p.journal.call("zerotier DELETE %s" % path, lambda: svc.call("DELETE", path),
-                       lambda: svc.call("POST", path, have))
+        back = have if keep is None else {k: have.get(k) for k in keep}
+        p.journal.call(what or "zerotier DELETE %s" % path, lambda: svc.call("DELETE", path),
+                       lambda: svc.call("POST", path, back))
 
     # -- live values -----------------------------------------------------------------------------
     def _get(self, inst: Optional[Dict[str, Any]], path: str) -> Any:
