@@ -121,6 +121,24 @@ def test_the_terminal_shows_the_prompt_and_runs_commands(arun, start_daemon):
     arun(go())
 
 
+def test_tab_completes_menu_words_and_commands(arun, start_daemon):
+    d = start_daemon()
+
+    async def go():
+        s = await _open(d.state_dir)
+        screen = Screen(s.terminal(100, 24))
+        end = await screen.wait_for("] > ")
+        await screen.type("/ip addr\t")
+        end = await screen.wait_for("/ip address ", end)
+        await screen.type("pri\t")
+        end = await screen.wait_for("print ", end)
+        await screen.type("\r")
+        await screen.wait_for("Columns:", end)
+        await screen.close()
+        await s.close()
+    arun(go())
+
+
 def test_ctrl_c_stops_a_running_monitor_and_the_shell_goes_on(arun, start_daemon):
     d = start_daemon()
 

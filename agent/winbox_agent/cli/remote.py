@@ -141,6 +141,15 @@ class DaemonLine:
             elif msg.get("op") == "done":
                 return msg.get("result"), trap
 
+    def describe(self) -> Dict[str, Any]:
+        """Every menu's description (for completion); empty if refused."""
+        rid = self._send({"op": "describe"})
+        menus: Dict[str, Any] = {}
+        while True:
+            msg = self._reply(rid)
+            if msg.get("op") == "done":
+                return dict((msg.get("result") or {}).get("menus") or menus)
+
     def watch(self, spec: Dict[str, Any], show: Any) -> Tuple[Optional[str], bool]:
         """Run a stream command (op ``command``), giving each row to ``show``,
         until it ends or Ctrl-C cancels it; returns (its error message, if
@@ -234,7 +243,54 @@ def run(state_dir: str, command: Optional[str], json_mode: bool, user: Optional[
 
 # -- the interactive shell -----------------------------------------------------------------------
 
-def _line_editing() -> None:
+VERBS = ("add", "comment", "disable", "enable", "export", "get", "move", "print", "remove", "set", "unset")
+
+
+class Completer:
+    """Tab completion of menu words and commands (``/ip add<Tab>``), from
+    the menus the agent describes.
+
+    Attributes:
+        menus: menu path -> its description; cwd: the interpreter's level.
+    """
+
+    def __init__(self, menus: Dict[str, Any]):
+        self.menus = menus
+        self.cwd = "/"
+        self._matches: List[str] = []
+
+    def words(self, line: str) -> List[str]:
+        """What may come next after the words of ``line`` before the cursor."""
+        parts = line.split()
+        base = "/" if parts and parts[0].startswith("/") else self.cwd
+        for word in parts:
+            for seg in word.split("/"):
+                if seg == "..":
+                    base = base.rsplit("/", 1)[0] or "/"
+                elif seg:
+                    nxt = base.rstrip("/") + "/" + seg
+                    if not any(p == nxt or p.startswith(nxt + "/") for p in self.menus):
+                        return []       # past the menu words: arguments are not completed
+                    base = nxt
+        prefix = base.rstrip("/") + "/"
+        found = {p[len(prefix):].split("/", 1)[0] for p in self.menus if p.startswith(prefix)}
+        menu = self.menus.get(base)
+        if menu is not None:
+            found.update(VERBS)
+            found.update(c.get("name", "") for c in menu.get("commands", []))
+        return sorted(w for w in found if w)
+
+    def complete(self, text: str, state: int) -> Optional[str]:
+        if state == 0:
+            import readline
+            line = readline.get_line_buffer()[:readline.get_begidx()]
+            lead = "/" if text.startswith("/") else ""
+            before = line + lead if lead else line
+            self._matches = [lead + w + " " for w in self.words(before) if w.startswith(text[len(lead):])]
+        return self._matches[state] if state < len(self._matches) else None
+
+
+def _line_editing(completer: Optional[Completer] = None) -> None:
     try:
         import readline
     except ImportError:
@@ -242,6 +298,9 @@ def _line_editing() -> None:
     # Ctrl-A then Q leaves a MetaROUTER console at once: it enters the line "\x01q"
     for key in ("q", "Q"):
         readline.parse_and_bind(r'"\C-a%s": "\C-e\C-u\C-v\C-aq\n"' % key)
+    readline.set_completer_delims(" \t\n=")
+    readline.parse_and_bind("tab: complete")
+    readline.set_completer(completer.complete if completer is not None else (lambda text, state: None))
 
 
 def _show_sample(row: Dict[str, str], last: List[Any]) -> None:
@@ -257,7 +316,8 @@ def _show_sample(row: Dict[str, str], last: List[Any]) -> None:
 
 def interactive(client: DaemonLine) -> int:
     """The shell a New Terminal shows (module docstring)."""
-    _line_editing()
+    completer = Completer(client.describe())
+    _line_editing(completer)
     result, _ = client.run("", False, prompt=True)
     prompt = (result or {}).get("prompt") or "> "
     while True:
@@ -291,5 +351,6 @@ def interactive(client: DaemonLine) -> int:
                 if error:
                     sys.stdout.write("failure: %s\n" % error)
             prompt = (result or {}).get("prompt") or prompt
+            completer.cwd = (result or {}).get("path") or completer.cwd
         except KeyboardInterrupt:
             sys.stdout.write("\n")
