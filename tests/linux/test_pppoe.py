@@ -65,7 +65,7 @@ def test_without_kernel_ppp_the_client_and_server_say_so(isp):
     # the other tunnels too
     client.cli("/interface l2tp-client add connect-to=10.0.0.1 user=u password=p disabled=no")
     row = client.rows("/interface l2tp-client")[0]
-    assert row[".problem"].startswith("L2TP cannot run: the kernel has no PPP support")
+    assert row[".problem"] == "l2tp-out1 cannot dial: the kernel has no PPP support here (/dev/ppp is missing)"
 
 
 def test_pppoe_session_between_two_agents(isp):

@@ -271,14 +271,17 @@ def area_classes() -> list:
     from .addresses import Addresses
     from .dns import Dns
     from .firewall import Firewall
+    from .l2tp import L2tpClients
     from .links import Links, Ports
     from .metarouter import MetaRouter
     from .openvpn import OpenVpn
     from .ppp import Ppp
+    from .pptp import PptpClients
     from .routes import Routes
     from .shaping import Shaping
+    from .sstp import SstpClients
     from .system import System
     from .wireguard import WireGuard
     from .zerotier import ZeroTier
-    return [Links, WireGuard, MetaRouter, OpenVpn, Ppp, ZeroTier, Ports, Addresses, Routes, Firewall, Dns,
-            Shaping, System]
+    return [Links, WireGuard, MetaRouter, OpenVpn, Ppp, L2tpClients, PptpClients, SstpClients, ZeroTier, Ports,
+            Addresses, Routes, Firewall, Dns, Shaping, System]

@@ -14,9 +14,10 @@ their own.  The server answers discovery without ``/dev/ppp`` (so ``scan``
 finds it) but cannot carry sessions: that is reported as a notice.  ``scan`` runs one discovery
 round (about a second) per sample.
 
-L2TP, PPTP and SSTP clients and servers are reported with what is missing
-(``/dev/ppp``, xl2tpd, pptp, sstpc); on a host that has everything they are
-reported as not supported by this driver yet.
+L2TP, PPTP and SSTP clients are areas of their own (l2tp.py, pptp.py,
+sstp.py).  L2TP, PPTP and SSTP servers and L2TP Ether are reported with
+what is missing (``/dev/ppp``, xl2tpd, pptpd); on a host that has
+everything they are reported as not supported by this driver yet.
 """
 
 import hashlib
@@ -34,9 +35,6 @@ PPPOE = "/interface/pppoe-client"
 PPPOE_SERVER = "/interface/pppoe-server/server"
 ACTIVE = "/ppp/active"
 TUNNELS = {
-    "/interface/l2tp-client": ("L2TP", ("xl2tpd", "pppd")),
-    "/interface/pptp-client": ("PPTP", ("pptp", "pppd")),
-    "/interface/sstp-client": ("SSTP", ("sstpc", "pppd")),
     "/interface/l2tp-server/server": ("L2TP", ("xl2tpd", "pppd")),
     "/interface/pptp-server/server": ("PPTP", ("pptpd", "pppd")),
     "/interface/sstp-server/server": ("SSTP", ("pppd",)),
@@ -81,7 +79,7 @@ def parse_discovery(text: str) -> List[Dict[str, str]]:
 
 
 class Ppp(Area):
-    """PPPoE clients and servers; the other tunnels' missing pieces."""
+    """PPPoE clients and servers; the other tunnel servers' missing pieces."""
 
     key = "ppp"
     paths = (PPPOE, PPPOE_SERVER, ACTIVE) + tuple(TUNNELS)
