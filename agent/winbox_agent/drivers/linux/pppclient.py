@@ -31,17 +31,11 @@ from ...types import format_duration
 from .area import Area, Pass
 from .cmd import missing_command, write_file
 from .links import check_ifname
+from .ppp import no_ppp_device
 
 MARK = "# winbox-agent: %s %s"
 AUTH_REFUSE = {"pap": "refuse-pap", "chap": "refuse-chap", "mschap1": "refuse-mschap",
                "mschap2": "refuse-mschap-v2"}
-
-
-def no_ppp_device() -> Optional[str]:
-    """Why the kernel cannot carry PPP here, or None."""
-    if not os.path.exists("/dev/ppp"):
-        return "the kernel has no PPP support here (/dev/ppp is missing)"
-    return None
 
 
 def quote(text: str) -> str:
