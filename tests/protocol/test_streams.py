@@ -261,3 +261,26 @@ def test_follow_tells_a_move_as_the_new_order(arun, tmp_path):
         await s.close()
         await agent.stop()
     arun(go())
+
+
+def test_an_action_with_progress_is_not_shared_between_requests(arun, tmp_path):
+    """Two scans (or renewals) asked for at once each run: the second is not
+    handed the first one's samples, nor its end."""
+    from winbox_py.backend.session import Session
+
+    async def go():
+        agent = await start_agent(tmp_path)
+        s = await Session.over(agent.transport)
+        one = s.command("/interface/pppoe-client", "scan", args={"interface": "ether1"}, interval=0.1)
+        await asyncio.wait_for(one.__anext__(), 5)
+        two = s.command("/interface/pppoe-client", "scan", args={"interface": "ether1"}, interval=0.1)
+        row = await asyncio.wait_for(two.__anext__(), 5)
+        assert row["ac-name"] == "isp-ether1"
+        stats = await s.stats()
+        scans = [m for m in stats["monitors"] if m["command"] == "scan"]
+        assert len(scans) == 2 and all(m["watchers"] == 1 for m in scans)
+        await one.cancel()
+        await two.cancel()
+        await s.close()
+        await agent.stop()
+    arun(go())

@@ -36,6 +36,7 @@ class Hub:
         self.connections: List[Connection] = []
         self.feeds: Dict[Tuple[Any, ...], Feed] = {}
         self.monitors: Dict[Tuple[Any, ...], Monitor] = {}
+        self.unshared = 0
         self.idle_since: Optional[float] = time.monotonic()
         self.peak_buffer = 0
         self.served = 0
@@ -155,7 +156,12 @@ class Hub:
     async def watch(self, out: Any, path: str, name: str, item: Optional[str], args: Dict[str, str],
                     interval: float, deadline: Optional[float]) -> None:
         """Feed ``out`` the samples of a shared stream command until cancelled."""
-        key = (path, name, item, tuple(sorted(args.items())), interval)
+        key: Tuple[Any, ...] = (path, name, item, tuple(sorted(args.items())), interval)
+        if not name.startswith("monitor"):
+            # an action with progress (renew, scan, import-image) is each request's own:
+            # a second request must start it again, not be handed the end of the first
+            self.unshared += 1
+            key += (self.unshared,)
         monitor = self.monitors.get(key)
         if monitor is None:
             rows = self.router.command(path, name, item, args)
