@@ -18,7 +18,7 @@ apt_packages=(
     openssh-server openssh-client
     # linux driver and its tests
     iproute2 nftables iputils-ping procps netcat-openbsd iperf3 sudo
-    wireguard-tools wireguard-go openssl openvpn ppp pppoe xl2tpd
+    wireguard-tools wireguard-go openssl openvpn ppp pppoe xl2tpd pptp-linux sstp-client
     # Qt offscreen / under Xvfb, and screenshots
     xvfb xauth imagemagick
     libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0
