@@ -284,3 +284,25 @@ def test_an_action_with_progress_is_not_shared_between_requests(arun, tmp_path):
         await s.close()
         await agent.stop()
     arun(go())
+
+
+def test_a_driver_still_working_sends_nothing_and_blocks_no_one(arun, tmp_path):
+    """A stream whose driver answers "no sample yet" (a discovery round running
+    in the driver's thread) sends no empty rows, and other requests are served
+    meanwhile."""
+    from winbox_py.backend.session import Session
+
+    async def go():
+        agent = await start_agent(tmp_path, test_rows=3)
+        s = await Session.over(agent.transport)
+        started = time.monotonic()
+        slow = s.command("/system/test-rows", "monitor", args={"not-ready": "5"}, interval=0.1)
+        # answered while the stream has nothing to say yet
+        assert (await s.get("/system/identity", ""))["name"] == "MikroTik"
+        first = await asyncio.wait_for(slow.__anext__(), 5)
+        assert first["sample"] == "0"                       # no empty row came before it
+        assert time.monotonic() - started >= 0.4           # five "not yet" answers, polled
+        await slow.cancel()
+        await s.close()
+        await agent.stop()
+    arun(go())

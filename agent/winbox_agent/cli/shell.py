@@ -604,17 +604,20 @@ class Interpreter:
         last = None
         it = iter(rows)
         try:
-            first = True
+            wait = 0.0
             while True:
-                if not first and stream:
-                    time.sleep(interval)     # wait first, then take the sample that is current
-                first = False
+                if wait:
+                    time.sleep(wait)         # wait first, then take the sample that is current
+                wait = interval if stream else 0.0
                 try:
                     row = next(it)
                 except StopIteration:
                     break
                 if duration is not None and time.monotonic() - started > duration:
                     break
+                if row is None:              # the driver has no answer yet: look again soon
+                    wait = min(interval, 0.1) or 0.1
+                    continue
                 if self.json_mode:
                     collected.append(row)
                 elif row != last:            # an unchanged sample says nothing new

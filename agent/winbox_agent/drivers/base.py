@@ -47,4 +47,7 @@ class Driver:
         return None
 
     def command(self, path: str, name: str, item_id: Optional[str], args: Dict[str, Any]) -> Iterator[Dict[str, Any]]:
+        """Rows of a menu command.  ``next()`` never blocks: it gives the current
+        sample at once, or ``None`` while slow work (a discovery round) runs in
+        the driver's own thread; the caller paces and polls."""
         raise RouterError("%s is not supported by the %s driver" % (name, self.name), "missing")

@@ -15,6 +15,8 @@ from typing import Any, Dict, List, Optional, Tuple
 from ..errors import RouterError
 from .server import log
 
+NOT_READY_POLL = 0.1
+
 
 def printed(row: Dict[str, Any]) -> Dict[str, str]:
     """A command row as strings (drivers normally give strings already)."""
@@ -36,7 +38,8 @@ class Monitor:
 
     Attributes:
         key: (path, command, item, sorted args, interval).
-        rows: the driver's iterator (``next`` never blocks).
+        rows: the driver's iterator (``next`` never blocks; ``None`` means no
+            sample yet, the driver is working on it in its own thread).
         last: the newest sample, given at once to a watcher that joins late.
         samples: how many samples were taken (tests read it).
     """
@@ -64,6 +67,11 @@ class Monitor:
                     for w in list(self.watchers):
                         w.end(exc)
                     return
+                if row is None:
+                    # the driver is still working on its first answer (in its own
+                    # thread): look again soon, without a sample to hand out
+                    await asyncio.sleep(min(self.interval, NOT_READY_POLL))
+                    continue
                 self.samples += 1
                 self.last = printed(row)
                 for w in list(self.watchers):

@@ -5,7 +5,9 @@ variable ``WINBOX_AGENT_TEST_ROWS=N``) and only for that Router, it lists N
 computed rows (the flow-control tests and benchmarks print a million of them
 without keeping them in memory) and has a stream command ``monitor`` whose
 open iterators are counted, so tests can see on the agent's side that a
-cancelled stream really stopped.  ``describe`` lists it only when enabled.
+cancelled stream really stopped (``not-ready=N`` makes it answer "no sample
+yet" N times first, as a driver doing slow work in its own thread does).
+``describe`` lists it only when enabled.
 """
 
 import itertools
@@ -37,10 +39,12 @@ def _rows(count: int, router: Any) -> Iterator[Dict[str, Any]]:
         }
 
 
-def _monitor(item: Optional[str]) -> Iterator[Dict[str, str]]:
+def _monitor(item: Optional[str], not_ready: int = 0) -> Iterator[Optional[Dict[str, str]]]:
     STREAMS["open"] += 1
     STREAMS["opened"] += 1
     try:
+        for _ in range(not_ready):     # a driver still working on its first answer
+            yield None
         for n in itertools.count():
             yield {"sample": str(n), "item": item or ""}
     finally:
@@ -59,7 +63,8 @@ def make_menu(count: int) -> Menu:
         Prop("comment", Str(), readonly=True),
     ], readonly=True, source=lambda router: _rows(count, router), title="Test rows", group="System",
         flags=[FLAG_DISABLED, FLAG_RUNNING],
-        commands=[Command("monitor", args=[Prop("once", Bool()), Prop("interval", Str()), Prop("duration", Str())],
+        commands=[Command("monitor", args=[Prop("once", Bool()), Prop("interval", Str()), Prop("duration", Str()),
+                                           Prop("not-ready", Int(0, 1000))],
                           item=False, stream=True, doc="Count samples (tests).")],
         doc="Test-only computed rows.")
 
@@ -73,6 +78,6 @@ def enable(router: Any, count: int = 1000000) -> None:
 
     def command(path: str, name: str, item_id: Optional[str], args: Dict[str, Any]) -> Iterator[Dict[str, Any]]:
         if path == PATH and name == "monitor":
-            return _monitor(item_id)
+            return _monitor(item_id, int(args.get("not-ready") or 0))
         return plain(path, name, item_id, args)
     driver.command = command

@@ -23,6 +23,7 @@ everything they are reported as not supported by this driver yet.
 import hashlib
 import os
 import re
+import threading
 import time
 from typing import Any, Dict, Iterator, List, Optional
 
@@ -305,8 +306,22 @@ class Ppp(Area):
         """One discovery round, then the access concentrators that answered."""
         self.host.need("pppoe-discovery")
         self.host.run(["ip", "link", "set", "dev", ifname, "up"])
-        res = self.host.try_run(["pppoe-discovery", "-I", ifname, "-t", "1", "-a", "1"], timeout=10)
-        for row in parse_discovery(res.out):
+        done: Dict[str, Any] = {}
+
+        def discover() -> None:
+            try:
+                done["result"] = self.host.try_run(["pppoe-discovery", "-I", ifname, "-t", "1", "-a", "1"],
+                                                   timeout=10)
+            except Exception as exc:  # handed to the caller below
+                done["error"] = exc
+        # the round takes about a second: run it beside the daemon's loop, not in it
+        worker = threading.Thread(target=discover, name="pppoe-discovery", daemon=True)
+        worker.start()
+        while worker.is_alive():
+            yield None
+        if "error" in done:
+            raise done["error"]
+        for row in parse_discovery(done["result"].out):
             yield row
 
     def _monitor(self, path: str, item_id: Optional[str]) -> Iterator[Dict[str, str]]:
