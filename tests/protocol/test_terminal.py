@@ -55,6 +55,11 @@ class Screen:
     async def type(self, keys: str | bytes) -> None:
         await self.term.write(keys.encode() if isinstance(keys, str) else keys)
 
+    async def send(self, keys: str | bytes, needle: str, after: int = 0) -> int:
+        """Types ``keys``, then waits for ``needle`` past ``after``; returns where it ends."""
+        await self.type(keys)
+        return await self.wait_for(needle, after)
+
     async def close(self):
         await self.term.cancel()
         await asyncio.wait_for(self.task, 10)
@@ -91,6 +96,12 @@ async def _open(state_dir, login: str = "") -> Session:
     return await Session.over(await reopen(), reopen=reopen)
 
 
+async def _open_terminal(state_dir, cols: int, rows: int) -> tuple[Session, Screen]:
+    """A desktop (as ``_open``) with a terminal of ``cols`` x ``rows`` open on it."""
+    s = await _open(state_dir)
+    return s, Screen(s.terminal(cols, rows))
+
+
 def test_the_terminal_shows_the_prompt_and_runs_commands(arun, start_daemon):
     d = start_daemon()
 
@@ -100,10 +111,8 @@ def test_the_terminal_shows_the_prompt_and_runs_commands(arun, start_daemon):
         login = s.facts["login"]
         screen = Screen(s.terminal(80, 24))
         end = await screen.wait_for(f"[{login}@MikroTik] > ")
-        await screen.type("/system identity print\r")
-        end = await screen.wait_for("name: MikroTik", end)
-        await screen.type("/ip pool add name=t ranges=10.0.0.1-10.0.0.2\r")
-        await screen.wait_for(f"[{login}@MikroTik] > ", end)
+        end = await screen.send("/system identity print\r", "name: MikroTik", end)
+        await screen.send("/ip pool add name=t ranges=10.0.0.1-10.0.0.2\r", f"[{login}@MikroTik] > ", end)
         for _ in range(100):
             pools = await s.print("/ip/pool")
             if any(p["name"] == "t" for p in pools):
@@ -111,10 +120,8 @@ def test_the_terminal_shows_the_prompt_and_runs_commands(arun, start_daemon):
             await asyncio.sleep(0.05)
         assert [p["ranges"] for p in pools if p["name"] == "t"] == ["10.0.0.1-10.0.0.2"]
         # the menu level shows in the prompt; a bad line says why and the shell goes on
-        await screen.type("/ip address\r")
-        end = await screen.wait_for(f"[{login}@MikroTik] /ip address> ", end)
-        await screen.type("add address=bogus interface=ether1\r")
-        end = await screen.wait_for("failure: ", end)
+        end = await screen.send("/ip address\r", f"[{login}@MikroTik] /ip address> ", end)
+        end = await screen.send("add address=bogus interface=ether1\r", "failure: ", end)
         await screen.wait_for("address", end)
         await screen.close()
         await s.close()
@@ -125,15 +132,11 @@ def test_tab_completes_menu_words_and_commands(arun, start_daemon):
     d = start_daemon()
 
     async def go():
-        s = await _open(d.state_dir)
-        screen = Screen(s.terminal(100, 24))
+        s, screen = await _open_terminal(d.state_dir, 100, 24)
         end = await screen.wait_for("] > ")
-        await screen.type("/ip addr\t")
-        end = await screen.wait_for("/ip address ", end)
-        await screen.type("pri\t")
-        end = await screen.wait_for("print ", end)
-        await screen.type("\r")
-        await screen.wait_for("Columns:", end)
+        end = await screen.send("/ip addr\t", "/ip address ", end)
+        end = await screen.send("pri\t", "print ", end)
+        await screen.send("\r", "Columns:", end)
         await screen.close()
         await s.close()
     arun(go())
@@ -143,15 +146,12 @@ def test_ctrl_c_stops_a_running_monitor_and_the_shell_goes_on(arun, start_daemon
     d = start_daemon()
 
     async def go():
-        s = await _open(d.state_dir)
-        screen = Screen(s.terminal(100, 30))
+        s, screen = await _open_terminal(d.state_dir, 100, 30)
         end = await screen.wait_for("> ")
-        await screen.type("/interface monitor-traffic ether1\r")
-        end = await screen.wait_for("rx-bits-per-second", end)
+        end = await screen.send("/interface monitor-traffic ether1\r", "rx-bits-per-second", end)
         end = await screen.wait_for("rx-bits-per-second", end)      # a second sample: it keeps going
         assert (await s.stats())["monitors"], "the monitor runs in the agent while the terminal shows it"
-        await screen.type(b"\x03")
-        end = await screen.wait_for("] > ", end)
+        end = await screen.send(b"\x03", "] > ", end)
         stopped = len(screen.text)
         for _ in range(100):
             if not (await s.stats())["monitors"]:
@@ -160,8 +160,7 @@ def test_ctrl_c_stops_a_running_monitor_and_the_shell_goes_on(arun, start_daemon
         assert (await s.stats())["monitors"] == []
         await asyncio.sleep(1.5)                  # no sample after the prompt came back
         assert "rx-bits-per-second" not in screen.text[stopped:]
-        await screen.type("/system identity print\r")
-        await screen.wait_for("name: MikroTik", stopped)
+        await screen.send("/system identity print\r", "name: MikroTik", stopped)
         await screen.close()
         await s.close()
     arun(go())
@@ -226,13 +225,11 @@ def test_a_read_logins_terminal_refuses_changes(arun, start_daemon):
         assert reader.facts["group"] == "read"
         screen = Screen(reader.terminal(100, 24))
         end = await screen.wait_for("[viewer@MikroTik] > ")
-        await screen.type("/ip pool add name=t ranges=10.0.0.1-10.0.0.2\r")
-        end = await screen.wait_for("failure: ", end)
+        end = await screen.send("/ip pool add name=t ranges=10.0.0.1-10.0.0.2\r", "failure: ", end)
         await screen.wait_for("> ", end)
         assert "not enough rights: user viewer (group read) may not change /ip pool" in screen.text[end - 10:]
         assert not [p for p in await admin.print("/ip/pool") if p["name"] == "t"]
-        await screen.type("/system identity print\r")
-        await screen.wait_for("name: MikroTik", end)          # reading is allowed
+        await screen.send("/system identity print\r", "name: MikroTik", end)    # reading is allowed
         await screen.close()
         await reader.close()
         await admin.close()
@@ -258,8 +255,7 @@ def test_an_agent_pushed_as_a_packed_payload_opens_a_terminal_too(arun, tmp_path
         s = await Session.over(transport)
         screen = Screen(s.terminal(80, 24))
         end = await screen.wait_for("@MikroTik] > ")
-        await screen.type("/system identity print\r")
-        await screen.wait_for("name: MikroTik", end)
+        await screen.send("/system identity print\r", "name: MikroTik", end)
         pid = screen.term.pid
         with open(f"/proc/{pid}/cmdline", "rb") as fh:
             assert b"-m\0winbox_agent" not in fh.read()       # started from the payload, not from files
