@@ -47,6 +47,44 @@ def _select(pane, item_id):
                                       QtCore.QItemSelectionModel.ClearAndSelect | QtCore.QItemSelectionModel.Rows)
 
 
+def _named(pane, name: str) -> str:
+    """The id of the row called ``name`` in ``pane``."""
+    return next(i for i in pane.model.ids() if pane.model.value(i, "name") == name)
+
+
+def _type(dialog, field: str, value: str) -> None:
+    """Types ``value`` into the dialog's ``field``, as a user editing it would."""
+    dialog.editors[field].set_value(value)
+    dialog.editors[field].changed.emit()
+
+
+async def _safe_mode_on(win, session) -> None:
+    win.safe_action.trigger()
+    await until(lambda: session.safe.get("on"), what="safe mode")
+
+
+def _unreachable(session) -> dict:
+    """Makes the session's reconnects fail (the router away) until the returned ``["on"]`` is set False."""
+    real = session._reopen
+    away = {"on": True}
+
+    async def unreachable():
+        if away["on"]:
+            raise ConnectionRefusedError(111, "Connection refused")
+        return await real()
+    session._reopen = unreachable
+    return away
+
+
+async def _ether2_dialog(win):
+    """The ethernet table, ether2's id in it and ether2's item dialog, loaded."""
+    pane = await _pane(win, "/interface/ethernet")
+    ether2 = _named(pane, "ether2")
+    dialog = win.open_item("/interface/ethernet", ether2)
+    await until(lambda: dialog.original.get("mtu") == "1500", what="the dialog")
+    return pane, ether2, dialog
+
+
 def _boxes(title_part: str = "") -> list[QtWidgets.QMessageBox]:
     return [w for w in QtWidgets.QApplication.topLevelWidgets()
             if isinstance(w, QtWidgets.QMessageBox) and is_alive(w) and w.isVisible()
@@ -82,8 +120,7 @@ def test_the_safe_mode_button_takes_it_and_turning_it_off_keeps_the_changes(run,
         session = await open_session()
         win = await _main(session, qtbot)
         assert win.safe_action.isEnabled() and win.undo_action.isEnabled()
-        win.safe_action.trigger()
-        await until(lambda: session.safe.get("on"), what="safe mode")
+        await _safe_mode_on(win, session)
         await until(lambda: win.safe_banner.isVisible(), what="the banner")
         assert "SAFE MODE" in win.safe_banner.text() and win.safe_action.isChecked()
         # a second desktop is told who holds it, and its toolbar button is not pressed
@@ -105,20 +142,12 @@ def test_changes_are_undone_after_a_long_disconnection_and_the_desktop_says_what
         session = await open_session()
         win = await _main(session, qtbot)
         pane = await _pane(win, "/ip/address")
-        win.safe_action.trigger()
-        await until(lambda: session.safe.get("on"), what="safe mode")
+        await _safe_mode_on(win, session)
         await session.add("/ip/address", {"address": "192.0.2.1/24", "interface": "ether2"})
         await session.set("/system/identity", [], {"name": "probation"})
         await until(lambda: pane.model.rowCount() == 1, what="the new address in the table")
         # the router is out of reach longer than the agent waits (its grace period)
-        real = session._reopen
-        away = {"on": True}
-
-        async def unreachable():
-            if away["on"]:
-                raise ConnectionRefusedError(111, "Connection refused")
-            return await real()
-        session._reopen = unreachable
+        away = _unreachable(session)
         session._client.transport.kill()
         await until(lambda: not win.connected, what="the loss to show")
         assert win.banner.isVisible() and win.reconnect_button.isVisible()
@@ -143,8 +172,7 @@ def test_a_desktop_back_in_time_keeps_safe_mode(run, open_session, qtbot):
     async def scenario():
         session = await open_session()
         win = await _main(session, qtbot)
-        win.safe_action.trigger()
-        await until(lambda: session.safe.get("on"), what="safe mode")
+        await _safe_mode_on(win, session)
         await session.add("/ip/address", {"address": "192.0.2.1/24", "interface": "ether2"})
         session._client.transport.kill()                      # a blip: the window reconnects at once
         await until(lambda: not win.connected, what="the loss")
@@ -167,7 +195,7 @@ def test_a_change_that_may_cut_the_connection_is_asked_about_first(run, open_ses
         try:
             win = await _main(session, qtbot)
             pane = await _pane(win, "/interface/ethernet")
-            ether1 = next(i for i in pane.model.ids() if pane.model.value(i, "name") == "ether1")
+            ether1 = _named(pane, "ether1")
             _select(pane, ether1)
             pane.disable_action.trigger()
             text = await _answer("may cut your connection", "Cancel")
@@ -182,8 +210,7 @@ def test_a_change_that_may_cut_the_connection_is_asked_about_first(run, open_ses
             addr = (await session.print("/ip/address"))[0][".id"]
             dialog = win.open_item("/ip/address", addr)
             await until(lambda: dialog.original.get("address") == "10.0.0.1/24", what="the address dialog")
-            dialog.editors["address"].set_value("10.0.0.2/24")
-            dialog.editors["address"].changed.emit()
+            _type(dialog, "address", "10.0.0.2/24")
             dialog.ok_button.click()
             text = await _answer("may cut your connection", "Cancel")
             assert "10.0.0.1/24" in text
@@ -194,7 +221,7 @@ def test_a_change_that_may_cut_the_connection_is_asked_about_first(run, open_ses
             dialog.editors["address"].set_value("10.0.0.1/24")
             dialog.dirty.clear()
             dialog.close()
-            ether3 = next(i for i in pane.model.ids() if pane.model.value(i, "name") == "ether3")
+            ether3 = _named(pane, "ether3")
             _select(pane, ether3)
             pane.disable_action.trigger()
             await until(lambda: "X" in pane.model.value(ether3, ".flags"), what="ether3 disabled")
@@ -210,12 +237,8 @@ def test_an_outdated_form_is_refused_on_its_field_and_can_be_reloaded(run, open_
         session = await open_session()
         other = await open_session()
         win = await _main(session, qtbot)
-        pane = await _pane(win, "/interface/ethernet")
-        ether2 = next(i for i in pane.model.ids() if pane.model.value(i, "name") == "ether2")
-        dialog = win.open_item("/interface/ethernet", ether2)
-        await until(lambda: dialog.original.get("mtu") == "1500", what="the dialog")
-        dialog.editors["mtu"].set_value("1400")
-        dialog.editors["mtu"].changed.emit()
+        pane, ether2, dialog = await _ether2_dialog(win)
+        _type(dialog, "mtu", "1400")
         await other.set("/interface/ethernet", "ether2", {"mtu": "1300"})      # someone else, meanwhile
         await until(lambda: pane.model.value(ether2, "mtu") == "1300", what="the other change in the table")
         assert dialog.editors["mtu"].value() == "1400"                          # what was typed stays
@@ -229,8 +252,7 @@ def test_an_outdated_form_is_refused_on_its_field_and_can_be_reloaded(run, open_
         await until(lambda: dialog.editors["mtu"].value() == "1300", what="the reload")
         assert not dialog.reload_button.isVisible() and dialog.error_label.text() == ""
         # now the form is current: the same change goes through
-        dialog.editors["mtu"].set_value("1400")
-        dialog.editors["mtu"].changed.emit()
+        _type(dialog, "mtu", "1400")
         dialog.apply_button.click()
         await until(lambda: pane.model.value(ether2, "mtu") == "1400", what="the change applied")
         dialog.close()
@@ -272,14 +294,7 @@ def test_the_desktop_survives_the_agent_dying_the_link_dropping_and_a_reboot(run
         await resynced(lambda: other.add("/ip/pool", {"name": "link", "ranges": "10.0.1.1-10.0.1.9"}), "link drop")
 
         # 3. the router reboots: away for a while, then back with its configuration
-        real = session._reopen
-        away = {"on": True}
-
-        async def rebooting():
-            if away["on"]:
-                raise ConnectionRefusedError(111, "Connection refused")
-            return await real()
-        session._reopen = rebooting
+        away = _unreachable(session)
         os.kill(_daemon_pid(state), signal.SIGKILL)
         await until(lambda: not win.connected, what="the reboot noticed")
         await until(lambda: "retrying" in win.banner.text(), what="the retries shown", timeout=15)
@@ -300,8 +315,7 @@ def test_closing_in_safe_mode_asks_whether_to_keep_the_changes(run, open_session
         session = await open_session()
         other = await open_session()
         win = await _main(session, qtbot)
-        win.safe_action.trigger()
-        await until(lambda: session.safe.get("on"), what="safe mode")
+        await _safe_mode_on(win, session)
         await session.add("/ip/address", {"address": "192.0.2.1/24", "interface": "ether2"})
         win.close()
         text = await _answer("Safe Mode is on", "Cancel")
@@ -320,20 +334,9 @@ def test_an_open_item_dialog_shows_what_changed_while_the_connection_was_down(ru
         session = await open_session()
         other = await open_session()
         win = await _main(session, qtbot)
-        pane = await _pane(win, "/interface/ethernet")
-        ether2 = next(i for i in pane.model.ids() if pane.model.value(i, "name") == "ether2")
-        dialog = win.open_item("/interface/ethernet", ether2)
-        await until(lambda: dialog.original.get("mtu") == "1500", what="the dialog")
-        dialog.editors["name"].set_value("lan2")                 # being edited: kept
-        dialog.editors["name"].changed.emit()
-        real = session._reopen
-        away = {"on": True}
-
-        async def unreachable():
-            if away["on"]:
-                raise ConnectionRefusedError(111, "Connection refused")
-            return await real()
-        session._reopen = unreachable
+        pane, ether2, dialog = await _ether2_dialog(win)
+        _type(dialog, "name", "lan2")                 # being edited: kept
+        away = _unreachable(session)
         session._client.transport.kill()
         await until(lambda: not win.connected, what="the loss")
         await other.set("/interface/ethernet", "ether2", {"mtu": "1300"})     # meanwhile
