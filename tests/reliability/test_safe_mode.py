@@ -33,6 +33,16 @@ async def _addresses(session) -> list[str]:
     return sorted(r["address"] for r in await session.print("/ip/address"))
 
 
+async def _holding_safe_mode(hub_agent, **options):
+    """A hub (``hub_agent(**options)``) and a session on it that holds safe mode,
+    with one change made in it: 192.0.2.1/24 on ether2."""
+    h = await hub_agent(**options)
+    s = await h.session()
+    await s.safe_mode(True)
+    await s.add("/ip/address", {"address": "192.0.2.1/24", "interface": "ether2"})
+    return h, s
+
+
 def test_a_lost_connection_rolls_back_after_the_grace_period(arun, hub_agent):
     async def go():
         h = await hub_agent()
@@ -81,10 +91,7 @@ def test_a_lost_connection_rolls_back_after_the_grace_period(arun, hub_agent):
 
 def test_turning_it_off_keeps_the_changes_and_writes_them_only_then(arun, hub_agent, tmp_path):
     async def go():
-        h = await hub_agent(state_dir=tmp_path / "state")
-        s = await h.session()
-        await s.safe_mode(True)
-        await s.add("/ip/address", {"address": "192.0.2.1/24", "interface": "ether2"})
+        h, s = await _holding_safe_mode(hub_agent, state_dir=tmp_path / "state")
         await s.set("/system/identity", [], {"name": "probation"})
         # runtime first: the running configuration has them, the saved one not yet
         assert "192.0.2.1/24" in await _addresses(s)
@@ -125,10 +132,7 @@ def test_unroll_undoes_the_changes_at_once(arun, hub_agent):
 
 def test_a_desktop_that_reconnects_in_time_keeps_its_safe_mode(arun, hub_agent):
     async def go():
-        h = await hub_agent()
-        s = await h.session()
-        await s.safe_mode(True)
-        await s.add("/ip/address", {"address": "192.0.2.1/24", "interface": "ether2"})
+        h, s = await _holding_safe_mode(hub_agent)
         h.transports[0].close()
         await _until(lambda: h.hub.safemode.holder.conn is None, what="the lost connection")
         h.clock.advance(h.hub.safemode.grace - 1)
@@ -156,10 +160,7 @@ def test_a_desktop_that_reconnects_in_time_keeps_its_safe_mode(arun, hub_agent):
 
 def test_missed_heartbeats_count_as_a_lost_connection(arun, hub_agent):
     async def go():
-        h = await hub_agent()
-        s = await h.session()
-        await s.safe_mode(True)
-        await s.add("/ip/address", {"address": "192.0.2.1/24", "interface": "ether2"})
+        h, s = await _holding_safe_mode(hub_agent)
         conn = h.hub.safemode.holder.conn
         conn.last_seen -= conn.options.dead_after + 1    # the desktop went silent (a blackhole)
         await _until(lambda: h.hub.safemode.holder.conn is None, what="the silence to be noticed")
@@ -255,10 +256,7 @@ def test_a_read_user_cannot_take_safe_mode(arun, hub_agent):
 def test_the_daemon_stopping_in_safe_mode_rolls_back_and_says_so(arun, hub_agent, tmp_path):
     async def go():
         state = tmp_path / "state"
-        h = await hub_agent(state_dir=state)
-        s = await h.session()
-        await s.safe_mode(True)
-        await s.add("/ip/address", {"address": "192.0.2.1/24", "interface": "ether2"})
+        h, s = await _holding_safe_mode(hub_agent, state_dir=state)
         await s.close()
         await h.close()                                 # the agent stops (SIGTERM)
         saved = read_config(state)
@@ -273,10 +271,7 @@ def test_the_marker_tells_a_restarted_agent_what_was_not_kept(arun, hub_agent, t
     test_faults.py)."""
     async def go():
         state = tmp_path / "state"
-        h = await hub_agent(state_dir=state)
-        s = await h.session()
-        await s.safe_mode(True)
-        await s.add("/ip/address", {"address": "192.0.2.1/24", "interface": "ether2"})
+        h, s = await _holding_safe_mode(hub_agent, state_dir=state)
         marker = (state / "safemode.journal").read_text().splitlines()
         assert len(marker) == 2 and "192.0.2.1/24" in json.loads(marker[1])["action"]
         assert (state / "safemode.journal").stat().st_mode & 0o777 == 0o600
