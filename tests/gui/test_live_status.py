@@ -12,15 +12,25 @@ from winbox_py.views.statustab import StatusTab
 PPPOE = "/interface/pppoe-client"
 
 
+async def _add_client(session, interface: str, **more: str) -> str:
+    """A PPPoE client "pppoe-out1" on ``interface`` for user "u" (``more``: further values) added; its id."""
+    return await session.add(PPPOE, {"name": "pppoe-out1", "interface": interface, "user": "u", **more})
+
+
 async def _live_pppoe_status(session, win):
     """An enabled PPPoE client added, its dialog open on a live Status tab: (item, status tab)."""
-    item = await session.add(PPPOE, {"name": "pppoe-out1", "interface": "ether1", "user": "u",
-                                    "password": "p", "disabled": "no"})
+    item = await _add_client(session, "ether1", password="p", disabled="no")
     dialog = win.open_item(PPPOE, item)
     status = dialog.live.status
     dialog.tabs.setCurrentWidget(status)
     await until(lambda: status.live, what="the first sample")
     return item, status
+
+
+async def _live_again(status: StatusTab, what: str, timeout: float) -> None:
+    """Until the Status tab is live again, then: its values no longer greyed, no state shown."""
+    await until(lambda: status.live, what=what, timeout=timeout)
+    assert status.labels["status"].isEnabled() and not status.state_label.isVisible()
 
 
 async def _monitors(session, path: str) -> list[dict]:
@@ -65,8 +75,7 @@ def test_closing_the_dialog_cancels_the_monitor_on_the_agent(run, open_session, 
     async def scenario():
         session, win = await main_window(open_session, qtbot)
         watcher = await open_session()  # a second desktop asking the daemon what it runs
-        item = await session.add(PPPOE, {"name": "pppoe-out1", "interface": "ether1", "user": "u",
-                                        "password": "p", "disabled": "no"})
+        item = await _add_client(session, "ether1", password="p", disabled="no")
         dialog = win.open_item(PPPOE, item)
         await until(lambda: dialog.live.status.feed.samples >= 2, what="monitor samples")
         running = await _monitors(watcher, PPPOE)
@@ -131,8 +140,7 @@ def test_the_status_tab_says_connection_lost_and_comes_back_live(run, open_sessi
         await until(lambda: status.state_label.text() == "stopped \u2014 connection lost",
                     what="the loss to show", timeout=20)
         assert not status.labels["status"].isEnabled()
-        await until(lambda: status.live, what="the monitor to resume after the reconnect", timeout=30)
-        assert status.labels["status"].isEnabled() and not status.state_label.isVisible()
+        await _live_again(status, what="the monitor to resume after the reconnect", timeout=30)
         win.close()
     run(scenario(), timeout=90)
 
@@ -140,7 +148,7 @@ def test_the_status_tab_says_connection_lost_and_comes_back_live(run, open_sessi
 def test_scan_lists_the_access_concentrators_of_the_dialogs_interface(run, open_session, qtbot):
     async def scenario():
         session, win = await main_window(open_session, qtbot)
-        item = await session.add(PPPOE, {"name": "pppoe-out1", "interface": "ether2", "user": "u"})
+        item = await _add_client(session, "ether2")
         dialog = win.open_item(PPPOE, item)
         await until(lambda: dialog.editors["interface"].value() == "ether2", what="the item's values")
         dialog.live.scan_button.click()
@@ -178,8 +186,7 @@ def test_a_monitor_whose_samples_stop_coming_is_marked_stale(run, open_session, 
             assert not status.labels["status"].isEnabled()
         finally:
             os.kill(daemon, signal.SIGCONT)
-        await until(lambda: status.live, what="samples again", timeout=20)
-        assert status.labels["status"].isEnabled() and not status.state_label.isVisible()
+        await _live_again(status, what="samples again", timeout=20)
         win.close()
     run(scenario(), timeout=90)
 
@@ -187,7 +194,7 @@ def test_a_monitor_whose_samples_stop_coming_is_marked_stale(run, open_session, 
 def test_the_tables_scan_button_lists_what_answers_on_the_selected_clients_interface(run, open_session, qtbot):
     async def scenario():
         session, win = await main_window(open_session, qtbot)
-        item = await session.add(PPPOE, {"name": "pppoe-out1", "interface": "ether3", "user": "u"})
+        item = await _add_client(session, "ether3")
         window = win.open_path(PPPOE)
         pane = window.pane(PPPOE)
         await until(lambda: pane.model.has(item), what="the client row")
