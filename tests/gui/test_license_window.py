@@ -61,9 +61,20 @@ async def _renew(lic: LicenseWindow, account: str, password: str, level: str = "
     dialog.account.setText(account)
     dialog.password.setText(password)
     dialog.level.setEditText(level)
-    dialog.start_button.click()
-    await until(lambda: dialog.outcome, what="the renewal to end", timeout=timeout)
+    await _start(dialog, "the renewal to end", timeout)
     return dialog
+
+
+async def _start(dialog: RenewDialog, what: str, timeout: float = 40) -> None:
+    """Start pressed in the Renew dialog, and until its renewal has an outcome."""
+    dialog.start_button.click()
+    await until(lambda: dialog.outcome, what=what, timeout=timeout)
+
+
+async def _take_trial(lic: LicenseWindow) -> None:
+    """A renewal to the p1 trial as alice, through, and until the License window shows it."""
+    assert (await _renew(lic, "alice", "wonderland")).outcome == "done"
+    await until(lambda: lic.value("level") == "p1", what="the trial")
 
 
 def test_free_to_a_p1_trial_then_a_renewal_through_the_dialogs(run, open_session, qtbot, account_server):
@@ -99,8 +110,7 @@ def test_free_to_a_p1_trial_then_a_renewal_through_the_dialogs(run, open_session
         assert lic.value("next-renewal-at") and lic.value("deadline-at")
         assert lic.speed.text() == "Speed limit: 1 Gbit/s upload per interface"
         # a renewal of the trial: a new key, the same level
-        dialog.start_button.click()
-        await until(lambda: dialog.outcome, what="the second renewal", timeout=40)
+        await _start(dialog, "the second renewal")
         assert dialog.outcome == "done" and dialog.statuses[-1] == "done"
         assert lic.value("level") == "p1" and lic.value("next-renewal-at")
         logs = [r["message"] for r in await session.print("/log")]
@@ -126,8 +136,7 @@ def test_a_wrong_password_and_a_server_that_is_down_change_nothing(run, open_ses
         port = _free_port()
         await _use_server(session, "127.0.0.1:%d" % port, server.public_key)
         dialog.password.setText("wonderland")
-        dialog.start_button.click()
-        await until(lambda: dialog.outcome, what="the renewal to fail", timeout=40)
+        await _start(dialog, "the renewal to fail")
         assert dialog.status_text() == \
             "ERROR: cannot reach the license server 127.0.0.1:%d: connection refused" % port
         assert (await session.get(LICENSE))["level"] == "free" and lic.value("level") == "free"
@@ -139,8 +148,7 @@ def test_a_tampered_key_is_refused_and_the_license_stays(run, open_session, qtbo
     async def scenario():
         server = account_server()
         session, win, lic = await _license_window_using(server, open_session, qtbot)
-        assert (await _renew(lic, "alice", "wonderland")).outcome == "done"
-        await until(lambda: lic.value("level") == "p1", what="the trial")
+        await _take_trial(lic)
         before = {k: lic.value(k) for k in ("level", "next-renewal-at", "deadline-at")}
         key_file = next(Path(open_session.state_dir).rglob("license.key"))
         kept = key_file.read_text()
@@ -240,8 +248,7 @@ def test_generate_new_id_asks_first_and_is_refused_unless_free(run, open_session
         assert lic.message.text() == "New system ID: %s" % new
         assert (await session.get(LICENSE))["system-id"] == new
         # with a trial the router refuses, and the window says why
-        assert (await _renew(lic, "alice", "wonderland")).outcome == "done"
-        await until(lambda: lic.value("level") == "p1", what="the trial")
+        await _take_trial(lic)
         lic.generate_button.click()
         lic.confirm.button(QtWidgets.QMessageBox.Yes).click()
         await until(lambda: lic.message.text(), what="the refusal")
@@ -270,13 +277,11 @@ def test_remember_password_keeps_it_only_after_a_renewal_that_went_through(run, 
         dialog.account.setText("alice")
         dialog.password.setText("wrong")
         dialog.remember.setChecked(True)
-        dialog.start_button.click()
-        await until(lambda: dialog.outcome, what="the refusal", timeout=40)
+        await _start(dialog, "the refusal")
         assert dialog.outcome == "error"
         assert credentials.get(credential_address(server.address), "alice") is None  # a wrong one is not kept
         dialog.password.setText("wonderland")
-        dialog.start_button.click()
-        await until(lambda: dialog.outcome, what="the renewal", timeout=40)
+        await _start(dialog, "the renewal")
         assert dialog.outcome == "done"
         assert credentials.get(credential_address(server.address), "alice") == "wonderland"
         dialog.close()
