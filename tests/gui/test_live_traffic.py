@@ -25,6 +25,13 @@ def _id_of(pane, name: str) -> str:
     return next(i for i in pane.model.ids() if pane.model.value(i, "name") == name)
 
 
+async def _desktop_on(open_session, qtbot, name: str):
+    """A main window with the Interfaces table loaded: (session, window, table pane, ``name``'s id)."""
+    session, win = await main_window(open_session, qtbot)
+    pane = await _interfaces(win)
+    return session, win, pane, _id_of(pane, name)
+
+
 async def _traffic_monitors(session) -> list[dict]:
     return [m for m in (await session.stats())["monitors"] if m["command"] == "monitor-traffic"]
 
@@ -72,9 +79,7 @@ def test_rate_columns_move_every_second_and_agree_with_monitor_traffic(run, open
 
 def test_a_disabled_interface_falls_to_zero_and_rates_sort_as_numbers(run, open_session, qtbot):
     async def scenario():
-        session, win = await main_window(open_session, qtbot)
-        pane = await _interfaces(win)
-        ether5 = _id_of(pane, "ether5")
+        session, win, pane, ether5 = await _desktop_on(open_session, qtbot, "ether5")
         await until(lambda: pane.model.value(ether5, "tx-rate") not in ("", "0 bps"), what="ether5's traffic")
         await session.disable("/interface/ethernet", [ether5])
         await until(lambda: pane.model.value(ether5, "tx-rate") == "0 bps", what="the rate to fall to zero",
@@ -91,9 +96,7 @@ def test_a_disabled_interface_falls_to_zero_and_rates_sort_as_numbers(run, open_
 
 def test_an_interface_dialog_has_a_traffic_tab_with_a_drawn_graph(run, open_session, qtbot):
     async def scenario():
-        session, win = await main_window(open_session, qtbot)
-        pane = await _interfaces(win)
-        ether1 = _id_of(pane, "ether1")
+        session, win, pane, ether1 = await _desktop_on(open_session, qtbot, "ether1")
         dialog = win.open_item("/interface/ethernet", ether1)
         tabs = [dialog.tabs.tabText(i) for i in range(dialog.tabs.count())]
         assert tabs.count("Traffic") == 1 and tabs[-1] == "Traffic"
@@ -132,9 +135,7 @@ def test_the_graph_window_from_the_context_menu_ends_its_stream_when_closed(run,
 
 def test_a_stopped_graph_is_grey_and_says_so_until_the_connection_is_back(run, open_session, qtbot):
     async def scenario():
-        session, win = await main_window(open_session, qtbot)
-        pane = await _interfaces(win)
-        ether1 = _id_of(pane, "ether1")
+        session, win, pane, ether1 = await _desktop_on(open_session, qtbot, "ether1")
         graph = pane.live.traffic(ether1)
         panel = graph.panel
         await until(lambda: panel.feed.state == "live", what="the graph to be live", timeout=10)
