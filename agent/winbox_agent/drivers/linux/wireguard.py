@@ -25,6 +25,7 @@ from .links import check_ifname
 IFACE = "/interface/wireguard"
 PEERS = "/interface/wireguard/peers"
 _KERNEL: Dict[str, bool] = {}
+WIREGUARD_GO_START = 15.0   # seconds a wireguard-go start may take before it is given up
 
 
 def kernel_has_wireguard(host: Host) -> bool:
@@ -184,17 +185,26 @@ class WireGuard(Area):
         log = os.path.join(self.driver.run_dir(), "wireguard-%s.log" % name)
         pid = self.host.spawn(["wireguard-go", "-f", name], log, env={"WG_PROCESS_FOREGROUND": "1"})
         p.journal.undo_with("wireguard-go %s" % name, lambda: self.host.stop(pid, "wireguard-go"))
-        deadline = time.monotonic() + 5.0
+        # a userspace start takes a moment, longer on a busy host: wait for both
+        # the link and its control socket, and say which one never came
+        deadline = time.monotonic() + WIREGUARD_GO_START
+        missing = "its link"
         while time.monotonic() < deadline:
             self.system.invalidate()
-            if self.system.link(name) is not None and self.dump(name) is not None:
+            if self.system.link(name) is None:
+                missing = "its link"
+            elif self.dump(name) is None:
+                missing = "its control socket (wg show %s)" % name
+            else:
                 return {"name": name, "pid": pid}
             if not self.host.alive(pid, "wireguard-go"):
+                missing += "; wireguard-go exited"
                 break
             time.sleep(0.05)
         self.host.stop(pid, "wireguard-go")
         tail = _tail(log)
-        raise RouterError("wireguard-go could not make %s%s" % (name, ": " + tail if tail else ""), "driver")
+        raise RouterError("wireguard-go could not make %s (no %s after %.0f s)%s" % (
+            name, missing, WIREGUARD_GO_START, ": " + tail if tail else ""), "driver")
 
     def _remove(self, p: Pass, rec: Dict[str, Any]) -> None:
         name = rec["name"]
